@@ -1,0 +1,349 @@
+"""Document <-> token-cell geometry for edits (pure numpy).
+
+A document of any size is covered by a grid of token cells anchored at document pixel (0, 0).
+At working scale ``s`` (a positive integer) one cell is ``c = f * s`` document pixels on a side,
+where ``f`` is the tokenizer's downsample factor; the last row / column may be partial. The model
+sees a *window* of ``g x g`` cells (``g`` = the transformer's grid size) which is cropped from
+the document (edge-replicated where it reaches past the document), resized by ``1 / s`` to the
+model resolution ``g * f``, edited, and resized back.
+
+This module turns pixel masks, boxes and canvas growth into cell grids, picks working scales,
+and plans the window passes of an edit. Pixel work (resampling, feathered composite) lives in
+``editing_composite``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# The official box-edit recipe grows the token box by one token on every side.
+BOX_RING = 1
+
+
+def cell_grid_shape(shape_hw: tuple[int, int], cell: int) -> tuple[int, int]:
+    """(rows, cols) of the cell grid covering a (H, W) document; the last ones may be partial."""
+    height, width = _check_shape(shape_hw)
+    if cell < 1:
+        raise ValueError(f"cell size must be >= 1 px, got {cell}")
+    return math.ceil(height / cell), math.ceil(width / cell)
+
+
+def pixel_mask_to_cells(mask: np.ndarray, cell: int) -> np.ndarray:
+    """Snap a pixel mask to token cells: a cell regenerates if ANY of its pixels is selected.
+
+    Any-pixel snapping guarantees every pixel the user painted is regenerated.
+
+    Args:
+        mask: (H, W) bool (or 0/1) pixel mask.
+        cell: document pixels per cell side.
+
+    Returns:
+        (rows, cols) bool cell grid.
+    """
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be a 2-D (H, W) array, got shape {mask.shape}")
+    rows, cols = cell_grid_shape(mask.shape, cell)
+    padded = np.zeros((rows * cell, cols * cell), dtype=bool)
+    padded[: mask.shape[0], : mask.shape[1]] = mask.astype(bool)
+    return padded.reshape(rows, cell, cols, cell).any(axis=(1, 3))  # (rows, cols)
+
+
+def cells_to_pixels(cells: np.ndarray, cell: int, shape_hw: tuple[int, int]) -> np.ndarray:
+    """Upsample a (rows, cols) cell grid to a (H, W) bool pixel mask (cropped to the document)."""
+    height, width = _check_shape(shape_hw)
+    full = np.repeat(np.repeat(np.asarray(cells, dtype=bool), cell, axis=0), cell, axis=1)
+    if full.shape[0] < height or full.shape[1] < width:
+        raise ValueError(f"cell grid {cells.shape} x {cell} px does not cover {shape_hw}")
+    return full[:height, :width]
+
+
+def box_to_cells(
+    shape_hw: tuple[int, int], box_xywh: tuple[int, int, int, int], cell: int, ring: int = BOX_RING
+) -> np.ndarray:
+    """Cells a box edit regenerates: every cell the box touches, grown by ``ring`` cells.
+
+    Args:
+        shape_hw: (H, W) of the document.
+        box_xywh: (x, y, w, h) in document pixels; it is clipped to the document.
+        cell: document pixels per cell side.
+        ring: cells added on every side (official recipe: 1), clipped to the grid.
+
+    Returns:
+        (rows, cols) bool cell grid.
+    """
+    height, width = _check_shape(shape_hw)
+    x, y, w, h = (int(v) for v in box_xywh)
+    if w <= 0 or h <= 0:
+        raise ValueError(f"box width and height must be > 0, got {w}x{h}")
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
+    if x0 >= x1 or y0 >= y1:
+        raise ValueError(f"box {box_xywh} lies outside the {width}x{height} image")
+    rows, cols = cell_grid_shape(shape_hw, cell)
+    r0, c0 = y0 // cell, x0 // cell
+    r1, c1 = math.ceil(y1 / cell), math.ceil(x1 / cell)  # exclusive
+    cells = np.zeros((rows, cols), dtype=bool)
+    cells[max(r0 - ring, 0) : min(r1 + ring, rows), max(c0 - ring, 0) : min(c1 + ring, cols)] = True
+    return cells
+
+
+@dataclass(frozen=True)
+class Growth:
+    """Outpainting growth in document pixels, each side a whole number of cells."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    def new_shape(self, shape_hw: tuple[int, int]) -> tuple[int, int]:
+        return shape_hw[0] + self.top + self.bottom, shape_hw[1] + self.left + self.right
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.left or self.top or self.right or self.bottom)
+
+
+def snap_growth(left: int, top: int, right: int, bottom: int, cell: int) -> Growth:
+    """Round each requested growth (px) UP to a whole number of cells.
+
+    Left/top growth by whole cells keeps the input's cells aligned with the grown canvas's grid.
+    """
+    sides = (left, top, right, bottom)
+    if any(int(v) < 0 for v in sides):
+        raise ValueError(f"outpaint growth must be >= 0 px on every side, got {sides}")
+    return Growth(*(math.ceil(int(v) / cell) * cell for v in sides))
+
+
+def outpaint_cells(shape_hw: tuple[int, int], growth: Growth, cell: int) -> np.ndarray:
+    """Cells of the grown canvas that hold any new pixel (they all regenerate).
+
+    Returns:
+        (rows, cols) bool grid of the grown canvas.
+    """
+    height, width = _check_shape(shape_hw)
+    new_h, new_w = growth.new_shape((height, width))
+    new_pixels = np.ones((new_h, new_w), dtype=bool)
+    new_pixels[growth.top : growth.top + height, growth.left : growth.left + width] = False
+    return pixel_mask_to_cells(new_pixels, cell)
+
+
+def default_scale(shape_hw: tuple[int, int], image_size: int) -> int:
+    """Working scale at which the document's short side spans about one model window.
+
+    ``floor(min(H, W) / image_size)``, at least 1: the model never sees more than one window of
+    the short side, and never a down-sampled view of a document smaller than the model.
+    """
+    height, width = _check_shape(shape_hw)
+    return max(1, min(height, width) // image_size)
+
+
+def auto_scale(
+    shape_hw: tuple[int, int],
+    region: np.ndarray | tuple[int, int, int, int],
+    f: int,
+    grid: int,
+    ring: int = 0,
+) -> int:
+    """Working scale for a headless edit of ``region`` (a (H, W) pixel mask or an x,y,w,h box).
+
+    The smallest scale at which the region's cells (grown by ``ring``) take at most half the
+    window on each axis, so the model sees context around it; failing that, the smallest scale
+    at which it fits one window with a one-cell margin; failing that, the scale at which the
+    whole document fits one window.
+    """
+    height, width = _check_shape(shape_hw)
+    s_all = max(1, math.ceil(max(height, width) / (grid * f)))
+    extents = [_region_extent(shape_hw, region, f * s, ring) for s in range(1, s_all + 1)]
+    for limit in (grid // 2, grid - 2):
+        for s, extent in enumerate(extents, start=1):
+            if extent is not None and max(extent) <= max(limit, 1):
+                return s
+    return s_all
+
+
+def _region_extent(
+    shape_hw: tuple[int, int], region: np.ndarray | tuple[int, int, int, int], cell: int, ring: int
+) -> tuple[int, int] | None:
+    if isinstance(region, np.ndarray):
+        cells = pixel_mask_to_cells(region, cell)
+        if ring:
+            cells = dilate_cells(cells, ring)
+    else:
+        cells = box_to_cells(shape_hw, region, cell, ring)
+    box = cells_bbox(cells)
+    if box is None:
+        return None
+    r0, c0, r1, c1 = box
+    return r1 - r0, c1 - c0
+
+
+def cells_bbox(cells: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(r0, c0, r1, c1) exclusive bounding box of the True cells, or None if there are none."""
+    rows = np.flatnonzero(cells.any(axis=1))
+    cols = np.flatnonzero(cells.any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
+def dilate_cells(cells: np.ndarray, radius: int) -> np.ndarray:
+    """Chebyshev (square) dilation of a bool grid by ``radius`` cells."""
+    out = np.asarray(cells, dtype=bool).copy()
+    for _ in range(radius):
+        grown = out.copy()
+        grown[1:] |= out[:-1]
+        grown[:-1] |= out[1:]
+        grown[:, 1:] |= grown[:, :-1].copy()
+        grown[:, :-1] |= grown[:, 1:].copy()
+        out = grown
+    return out
+
+
+@dataclass(frozen=True)
+class Window:
+    """A g x g cell window of the document grid; may reach past the document's bottom/right."""
+
+    row: int
+    col: int
+    size: int
+
+    def cell_slices(self) -> tuple[slice, slice]:
+        return slice(self.row, self.row + self.size), slice(self.col, self.col + self.size)
+
+    def pixel_rect(self, cell: int) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1) in document pixels (x1, y1 may exceed the document)."""
+        x0, y0 = self.col * cell, self.row * cell
+        return x0, y0, x0 + self.size * cell, y0 + self.size * cell
+
+    def crop_cells(self, grid: np.ndarray) -> np.ndarray:
+        """The (size, size) part of a document cell grid under the window (False past the edge)."""
+        out = np.zeros((self.size, self.size), dtype=grid.dtype)
+        part = grid[self.cell_slices()]
+        out[: part.shape[0], : part.shape[1]] = part
+        return out
+
+
+@dataclass(frozen=True)
+class EditPass:
+    """One model run of an edit: where the window sits and which of its cells regenerate.
+
+    Attributes:
+        window: the window on the document cell grid.
+        editable: (g, g) bool cells of the window this pass regenerates.
+    """
+
+    window: Window
+    editable: np.ndarray
+
+
+def plan_passes(todo: np.ndarray, grid: int) -> list[EditPass]:
+    """Cover the cells to regenerate with window passes, each seeing as much context as it can.
+
+    Each pass places a g x g window (inside the document grid when it is large enough) on the
+    first cell, in reading order, of the *frontier*: cells to do that lie within g/2 cells of
+    known content. Among the placements holding that cell it maximises the frontier cells
+    covered, then the known cells covered, then centres the window on them. The pass regenerates
+    every remaining cell under the window. A region that fits one window (outpaint growth up to
+    half a window, any inpaint region no larger than g x g) therefore takes a single pass;
+    larger growth takes overlapping passes that march outward.
+
+    Args:
+        todo: (rows, cols) bool document cells to regenerate.
+        grid: g, the model's tokens per side.
+
+    Returns:
+        The passes, in order; empty when nothing is selected.
+    """
+    todo = np.asarray(todo, dtype=bool).copy()
+    rows, cols = todo.shape
+    passes: list[EditPass] = []
+    while todo.any():
+        known = ~todo
+        frontier = todo & dilate_cells(known, max(grid // 2, 1)) if known.any() else todo.copy()
+        if not frontier.any():  # unreachable in practice: keep going from any remaining cell
+            frontier = todo.copy()
+        window = _best_window(frontier, known, grid, (rows, cols))
+        editable = window.crop_cells(todo)
+        passes.append(EditPass(window, editable))
+        todo[window.cell_slices()] = False
+    return passes
+
+
+def _best_window(
+    frontier: np.ndarray, known: np.ndarray, grid: int, shape: tuple[int, int]
+) -> Window:
+    rows, cols = shape
+    first_r, first_c = (int(v[0]) for v in np.nonzero(frontier))
+    # Window origins that stay in the document (origin 0 when the document is smaller).
+    r_lo, r_hi = max(0, first_r - grid + 1), min(first_r, max(rows - grid, 0))
+    c_lo, c_hi = max(0, first_c - grid + 1), min(first_c, max(cols - grid, 0))
+    box = cells_bbox(frontier)
+    assert box is not None
+    centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+    f_sum, k_sum = _integral(frontier), _integral(known)
+    best: tuple[float, float, float] | None = None
+    best_window = Window(r_lo, c_lo, grid)
+    for r in range(r_lo, r_hi + 1):
+        for c in range(c_lo, c_hi + 1):
+            n_front = _window_sum(f_sum, r, c, grid)
+            n_known = _window_sum(k_sum, r, c, grid)
+            off = abs(r + grid / 2 - centre[0]) + abs(c + grid / 2 - centre[1])
+            score = (n_front, n_known, -off)
+            if best is None or score > best:
+                best, best_window = score, Window(r, c, grid)
+    return best_window
+
+
+def _integral(grid: np.ndarray) -> np.ndarray:
+    out = np.zeros((grid.shape[0] + 1, grid.shape[1] + 1), dtype=np.int64)
+    out[1:, 1:] = grid.astype(np.int64).cumsum(0).cumsum(1)
+    return out
+
+
+def _window_sum(integral: np.ndarray, r: int, c: int, size: int) -> int:
+    r1, c1 = min(r + size, integral.shape[0] - 1), min(c + size, integral.shape[1] - 1)
+    return int(integral[r1, c1] - integral[r, c1] - integral[r1, c] + integral[r, c])
+
+
+def editing_start_iter(steps: int, start_iter: int) -> int:
+    """Official editing recipe: start at iteration 2 of 12, scaled to ``steps``.
+
+    A caller-set ``start_iter`` (non-zero) is kept; 0 means "use the recipe":
+    ``round(2 * steps / 12)``, kept below ``steps``.
+    """
+    if start_iter:
+        return start_iter
+    return min(round(2 * steps / 12), steps - 1)
+
+
+def _check_shape(shape_hw: tuple[int, ...]) -> tuple[int, int]:
+    if len(shape_hw) < 2:
+        raise ValueError(f"expected an (H, W) shape, got {shape_hw}")
+    height, width = int(shape_hw[0]), int(shape_hw[1])
+    if height < 1 or width < 1:
+        raise ValueError(f"image must be at least 1x1 px, got {width}x{height}")
+    return height, width
+
+
+__all__ = [
+    "BOX_RING",
+    "EditPass",
+    "Growth",
+    "Window",
+    "auto_scale",
+    "box_to_cells",
+    "cell_grid_shape",
+    "cells_bbox",
+    "cells_to_pixels",
+    "default_scale",
+    "dilate_cells",
+    "editing_start_iter",
+    "outpaint_cells",
+    "pixel_mask_to_cells",
+    "plan_passes",
+    "snap_growth",
+]
