@@ -41,6 +41,11 @@ class TokenizerConfig:
             raise ValueError(f"unknown tokenizer arch {self.arch!r} (expected 'vqgan' or 'fast')")
         object.__setattr__(self, "channel_mult", tuple(self.channel_mult))
         object.__setattr__(self, "unshuffle_factors", tuple(self.unshuffle_factors))
+        if self.arch == "fast" and len(self.channel_mult) != len(self.unshuffle_factors):
+            raise ValueError(
+                "the 'fast' tokenizer needs one channel multiplier per unshuffle stage "
+                f"(got {len(self.channel_mult)} and {len(self.unshuffle_factors)})"
+            )
         if self.image_size % self.downsample_factor:
             raise ValueError(
                 f"image_size {self.image_size} is not a multiple of the downsample factor "
@@ -138,7 +143,9 @@ class SamplerConfig:
         if self.steps < 1:
             raise ValueError(f"steps must be >= 1, got {self.steps}")
         if self.schedule not in SCHEDULES:
-            raise ValueError(f"unknown schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
+            raise ValueError(
+                f"unknown schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}"
+            )
         if self.policy not in REVEAL_POLICIES:
             raise ValueError(
                 f"unknown reveal policy {self.policy!r}; choose from {', '.join(REVEAL_POLICIES)}"
@@ -156,7 +163,9 @@ class SamplerConfig:
 
 def config_to_dict(config: Any) -> dict[str, Any]:
     """A JSON-ready dict of a config dataclass (tuples become lists)."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
+    return {
+        k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()
+    }
 
 
 def config_from_dict(cls: type, data: dict[str, Any]) -> Any:

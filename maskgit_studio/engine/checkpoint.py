@@ -1,0 +1,204 @@
+"""The one model file format: a .safetensors bundle with JSON metadata, validated on load.
+
+Tensors are named ``tokenizer.*`` and ``transformer.*``; the metadata key ``maskgit_studio``
+holds JSON with format_version, both configs, class names, image size and provenance. Nothing is
+ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from .config import TokenizerConfig, TransformerConfig, config_from_dict, config_to_dict
+from .transformer import MaskGitTransformer
+from .vqgan import Tokenizer
+
+log = logging.getLogger(__name__)
+
+try:  # safetensors >= 0.4.2 exports its error type; older ones raise plain exceptions
+    from safetensors import SafetensorError as SafetensorsError
+except ImportError:  # pragma: no cover
+    SafetensorsError = RuntimeError  # type: ignore[misc,assignment]
+
+FORMAT_VERSION = 1
+METADATA_KEY = "maskgit_studio"
+ALLOWED_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+
+
+class CheckpointError(ValueError):
+    """A model file that cannot be used; the message is meant for the user."""
+
+
+@dataclass
+class ModelBundle:
+    """A loaded model: both networks (eval mode, on ``device``) and what describes them."""
+
+    tokenizer: Tokenizer
+    transformer: MaskGitTransformer
+    class_names: list[str]
+    provenance: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def tokenizer_config(self) -> TokenizerConfig:
+        return self.tokenizer.config
+
+    @property
+    def transformer_config(self) -> TransformerConfig:
+        return self.transformer.config
+
+    @property
+    def image_size(self) -> int:
+        return self.tokenizer.config.image_size
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.tokenizer.parameters()) + sum(
+            p.numel() for p in self.transformer.parameters()
+        )
+
+
+def check_compatible(tok: TokenizerConfig, tr: TransformerConfig, class_names: list[str]) -> None:
+    if tok.codebook_size != tr.codebook_size:
+        raise CheckpointError(
+            f"tokenizer codebook ({tok.codebook_size}) and transformer codebook "
+            f"({tr.codebook_size}) differ"
+        )
+    if tok.grid_size != tr.grid_size:
+        raise CheckpointError(
+            f"tokenizer grid ({tok.grid_size}) and transformer grid ({tr.grid_size}) differ"
+        )
+    if len(class_names) != tr.num_classes:
+        raise CheckpointError(f"{len(class_names)} class names for {tr.num_classes} classes")
+
+
+def save_bundle(
+    path: str | os.PathLike,
+    tokenizer: Tokenizer,
+    transformer: MaskGitTransformer,
+    class_names: list[str],
+    provenance: dict[str, Any] | None = None,
+) -> Path:
+    """Write a bundle atomically (temp file in the same folder, fsync, rename)."""
+    path = Path(path)
+    check_compatible(tokenizer.config, transformer.config, list(class_names))
+    tensors = {f"tokenizer.{k}": v for k, v in tokenizer.state_dict().items()}
+    tensors |= {f"transformer.{k}": v for k, v in transformer.state_dict().items()}
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "tokenizer": config_to_dict(tokenizer.config),
+        "transformer": config_to_dict(transformer.config),
+        "class_names": list(class_names),
+        "image_size": tokenizer.config.image_size,
+        "provenance": provenance or {},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps(meta)})
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
+    """The bundle's metadata dict, after checking the file is a safetensors file at all."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"model file not found: {path}")
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if len(head) < 8:
+        raise CheckpointError(f"{path.name} is not a model file (it is empty or truncated)")
+    header_len = int.from_bytes(head, "little")
+    if header_len > MAX_HEADER_BYTES or header_len + 8 > path.stat().st_size:
+        raise CheckpointError(
+            f"{path.name} is not a valid .safetensors model file (bad header; a pickle or a "
+            "truncated download?)"
+        )
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            raw = (fh.metadata() or {}).get(METADATA_KEY)
+    except (SafetensorsError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path.name} is not a readable .safetensors file: {exc}") from None
+    if raw is None:
+        raise CheckpointError(f"{path.name} has no maskgit-studio metadata (not a studio model)")
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError:
+        raise CheckpointError(f"{path.name} has corrupt metadata") from None
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path.name} has format version {version!r}; this studio reads version {FORMAT_VERSION}"
+        )
+    return meta
+
+
+def _load_state(path: Path, prefix: str, module: torch.nn.Module, fh: Any) -> None:
+    expected = module.state_dict()
+    present = {k[len(prefix) :] for k in fh.keys() if k.startswith(prefix)}
+    missing = sorted(set(expected) - present)
+    unexpected = sorted(present - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{path.name}: {prefix.rstrip('.')} tensors do not match its config "
+            f"(missing: {missing[:3]}{'...' if len(missing) > 3 else ''}, "
+            f"unexpected: {unexpected[:3]}{'...' if len(unexpected) > 3 else ''})"
+        )
+    state = {}
+    for name, ref in expected.items():
+        tensor = fh.get_tensor(prefix + name)
+        if tensor.shape != ref.shape:
+            raise CheckpointError(
+                f"{path.name}: {prefix}{name} has shape {tuple(tensor.shape)}, "
+                f"expected {tuple(ref.shape)}"
+            )
+        if tensor.dtype not in ALLOWED_DTYPES:
+            raise CheckpointError(
+                f"{path.name}: {prefix}{name} has unsupported dtype {tensor.dtype}"
+            )
+        if not torch.isfinite(tensor).all():
+            raise CheckpointError(f"{path.name}: {prefix}{name} contains NaN or infinite values")
+        state[name] = tensor.to(ref.dtype)
+    module.load_state_dict(state)
+
+
+def load_bundle(path: str | os.PathLike, device: str | torch.device = "cpu") -> ModelBundle:
+    """Load and validate a bundle; any problem raises one CheckpointError with a clear message."""
+    path = Path(path)
+    meta = read_metadata(path)
+    try:
+        tok_cfg = config_from_dict(TokenizerConfig, meta["tokenizer"])
+        tr_cfg = config_from_dict(TransformerConfig, meta["transformer"])
+        class_names = [str(n) for n in meta["class_names"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path.name} has invalid model configuration: {exc}") from None
+    check_compatible(tok_cfg, tr_cfg, class_names)
+    tokenizer, transformer = Tokenizer(tok_cfg), MaskGitTransformer(tr_cfg)
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            _load_state(path, "tokenizer.", tokenizer, fh)
+            _load_state(path, "transformer.", transformer, fh)
+    except SafetensorsError as exc:
+        raise CheckpointError(f"{path.name} is damaged: {exc}") from None
+    tokenizer.to(device).eval()
+    transformer.to(device).eval()
+    log.info("loaded %s (%s classes)", path.name, len(class_names))
+    return ModelBundle(tokenizer, transformer, class_names, meta.get("provenance", {}), path)

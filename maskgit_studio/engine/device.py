@@ -1,0 +1,60 @@
+"""Device and precision choice: CUDA, then MPS, then CPU; fp32 on CPU, bf16 autocast on CUDA."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import torch
+
+log = logging.getLogger(__name__)
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def available_devices() -> list[str]:
+    """Devices this machine can run on, best first (always ends with "cpu")."""
+    found = []
+    if torch.cuda.is_available():
+        found.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    return [*found, "cpu"]
+
+
+def pick_device(preference: str = "auto") -> torch.device:
+    """Resolve "auto"/"cpu"/"cuda"/"mps" (or "cuda:1") to an available torch.device."""
+    if preference == "auto":
+        return torch.device(available_devices()[0])
+    kind = preference.split(":")[0]
+    if kind not in DEVICE_CHOICES:
+        raise ValueError(f"unknown device {preference!r}; choose from {', '.join(DEVICE_CHOICES)}")
+    if kind not in available_devices():
+        raise ValueError(f"device {preference!r} is not available on this machine")
+    return torch.device(preference)
+
+
+@contextlib.contextmanager
+def autocast_for(device: torch.device) -> Iterator[None]:
+    """bf16 autocast on CUDA; plain fp32 elsewhere (bf16 is slower than fp32 on most CPUs)."""
+    if device.type == "cuda":
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            yield
+    else:
+        yield
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True for accelerator out-of-memory errors (CUDA or MPS)."""
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def release_cached_memory(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    elif device.type == "mps" and hasattr(torch, "mps"):
+        torch.mps.empty_cache()
