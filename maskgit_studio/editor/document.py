@@ -1,0 +1,447 @@
+"""The document: image, token-cell mask, boxes, pending canvas growth, run log, undo/redo.
+
+Every change happens inside a gesture (one stroke, one box drag, one accepted result); a
+gesture becomes one undoable Command. Listeners hear about every change as a set of aspects:
+"image", "mask", "boxes", "growth", "grid", "pending", "runs", and "history" once a change is
+committed (that is the moment to autosave).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import cells as cellmath
+from .history import Command, ImageDelta, UndoStack
+from .runs import RunRecord
+from .shapes import Box, Growth
+from .variations import Candidates
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[set[str]], None]
+BLANK_GREY = 48
+
+
+def check_image(image: np.ndarray) -> np.ndarray:
+    """Validate an (H, W, 3) uint8 image and return a read-only C-contiguous copy-if-needed."""
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"expected an (H, W, 3) uint8 image, got {image.shape} {image.dtype}")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError("the image is empty")
+    image = np.ascontiguousarray(image)
+    if image.flags.writeable:
+        image = image.copy()
+        image.flags.writeable = False
+    return image
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The small document fields, as remembered by undo (the image is kept as a delta)."""
+
+    mask: np.ndarray
+    boxes: tuple[Box, ...]
+    growth: Growth
+    factor: int
+    scale: int
+    original: np.ndarray  # shared reference, never copied
+    origin: tuple[int, int]
+    blank: bool
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.mask.nbytes)
+
+    def same_as(self, other: Snapshot) -> bool:
+        return (
+            self.boxes == other.boxes
+            and self.growth == other.growth
+            and (self.factor, self.scale, self.origin, self.blank)
+            == (other.factor, other.scale, other.origin, other.blank)
+            and self.original is other.original
+            and np.array_equal(self.mask, other.mask)
+        )
+
+
+class Document:
+    """An image being edited.
+
+    Args:
+        image: (H, W, 3) uint8.
+        factor: the model's downsample factor f (pixels per token at scale 1).
+        scale: working scale s; a token cell is ``f * s`` document pixels.
+        blank: True for the placeholder canvas of a new, empty document.
+    """
+
+    def __init__(
+        self,
+        image: np.ndarray,
+        factor: int,
+        scale: int = 1,
+        *,
+        blank: bool = False,
+        history: UndoStack | None = None,
+    ) -> None:
+        if factor < 1 or scale < 1:
+            raise ValueError(f"factor and scale must be >= 1, got {factor} and {scale}")
+        self._image = check_image(image)
+        self._factor, self._scale = factor, scale
+        self._mask = np.zeros(self.grid_shape, dtype=bool)
+        self._boxes: tuple[Box, ...] = ()
+        self._growth = Growth()
+        self._original = self._image
+        self._origin = (0, 0)
+        self._blank = blank
+        self._runs: list[RunRecord] = []
+        self._pending: Candidates | None = None
+        self.history = history or UndoStack()
+        self.version = 0  # bumped on every committed change
+        self.saved_version = 0
+        self.path: Path | None = None  # the project file, once saved or opened
+        self.source: Path | None = None  # the image it was opened from
+        self._listeners: list[Listener] = []
+        self._depth = 0
+        self._before: Snapshot | None = None
+        self._before_image = self._image
+        self._offset = (0, 0)
+        self._label = ""
+        self._aspects: set[str] = set()
+
+    @classmethod
+    def blank(cls, size: int, factor: int, scale: int = 1) -> Document:
+        """A size x size neutral canvas waiting for a generated image."""
+        image = np.full((size, size, 3), BLANK_GREY, dtype=np.uint8)
+        return cls(image, factor, scale, blank=True)
+
+    @classmethod
+    def from_parts(
+        cls,
+        image: np.ndarray,
+        factor: int,
+        scale: int,
+        *,
+        mask: np.ndarray | None = None,
+        boxes: Iterable[Box] = (),
+        growth: Growth | None = None,
+        original: np.ndarray | None = None,
+        origin: tuple[int, int] = (0, 0),
+        blank: bool = False,
+        runs: Iterable[RunRecord] = (),
+    ) -> Document:
+        """Rebuild a document from stored parts (a project file), with an empty undo history."""
+        doc = cls(image, factor, scale, blank=blank)
+        if mask is not None:
+            if mask.shape != doc.grid_shape:
+                raise ValueError(f"mask has {mask.shape} cells, the image has {doc.grid_shape}")
+            doc._mask = np.array(mask, dtype=bool)
+        doc._boxes = tuple(doc._check_box(b) for b in boxes)
+        doc._growth = growth or Growth()
+        if original is not None:
+            doc._original = check_image(original)
+        doc._origin = origin
+        doc._runs = list(runs)
+        return doc
+
+    # ---- read-only state -------------------------------------------------------------------
+    @property
+    def image(self) -> np.ndarray:
+        """(H, W, 3) uint8, read-only."""
+        return self._image
+
+    @property
+    def mask(self) -> np.ndarray:
+        """(rows, cols) bool cells selected for inpainting (do not write to it)."""
+        return self._mask
+
+    @property
+    def boxes(self) -> tuple[Box, ...]:
+        return self._boxes
+
+    @property
+    def growth(self) -> Growth:
+        return self._growth
+
+    @property
+    def factor(self) -> int:
+        return self._factor
+
+    @property
+    def scale(self) -> int:
+        return self._scale
+
+    @property
+    def cell_size(self) -> int:
+        """Document pixels per token cell side (f * scale)."""
+        return self._factor * self._scale
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return int(self._image.shape[0]), int(self._image.shape[1])
+
+    @property
+    def grid_shape(self) -> tuple[int, int]:
+        return cellmath.grid_shape(*self.shape, self.cell_size)
+
+    @property
+    def original(self) -> np.ndarray:
+        """The image as first opened (for compare); it sits at ``origin`` in the canvas."""
+        return self._original
+
+    @property
+    def origin(self) -> tuple[int, int]:
+        return self._origin
+
+    @property
+    def is_blank(self) -> bool:
+        return self._blank
+
+    @property
+    def runs(self) -> tuple[RunRecord, ...]:
+        return tuple(self._runs)
+
+    @property
+    def pending(self) -> Candidates | None:
+        return self._pending
+
+    @property
+    def modified(self) -> bool:
+        return self.version != self.saved_version
+
+    def pixel_mask(self) -> np.ndarray:
+        """(H, W) bool: the selected cells in document pixels."""
+        return cellmath.cells_to_pixels(self._mask, self.shape, self.cell_size)
+
+    # ---- listeners -------------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _notify(self, aspects: set[str]) -> None:
+        for listener in list(self._listeners):
+            listener(set(aspects))
+
+    def _touch(self, *aspects: str) -> None:
+        """Inside a gesture: tell listeners now (live display), commit at the gesture's end."""
+        self._aspects.update(aspects)
+        self._notify(set(aspects))
+
+    # ---- gestures and undo -----------------------------------------------------------------
+    def _snapshot(self) -> Snapshot:
+        mask = self._mask.copy()
+        mask.flags.writeable = False
+        return Snapshot(
+            mask,
+            self._boxes,
+            self._growth,
+            self._factor,
+            self._scale,
+            self._original,
+            self._origin,
+            self._blank,
+        )
+
+    def _restore(self, snap: Snapshot) -> None:
+        self._mask = snap.mask.copy()
+        self._boxes, self._growth = snap.boxes, snap.growth
+        self._factor, self._scale = snap.factor, snap.scale
+        self._original, self._origin, self._blank = snap.original, snap.origin, snap.blank
+
+    @contextmanager
+    def gesture(self, label: str) -> Iterator[None]:
+        """Group every change made inside into one undoable command named ``label``.
+
+        Nested gestures join the outermost one. Starting a gesture discards pending candidates
+        (they were computed for the document as it was).
+        """
+        if self._depth == 0:
+            self.discard_pending()
+            self._before = self._snapshot()
+            self._before_image, self._offset = self._image, (0, 0)
+            self._label, self._aspects = label, set()
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self._commit()
+
+    def _commit(self) -> None:
+        before, self._before = self._before, None
+        assert before is not None
+        after = self._snapshot()
+        delta = ImageDelta.between(self._before_image, self._image, self._offset)
+        self._before_image = self._image
+        if delta is None and after.same_as(before):
+            return
+        self.history.push(Command(self._label, before, after, delta))
+        self.version += 1
+        self._notify(self._aspects | {"history"})
+
+    def undo(self) -> bool:
+        """Revert the last command; returns False when there is nothing to undo."""
+        return self._step(self.history.undo(), forward=False)
+
+    def redo(self) -> bool:
+        """Re-apply the next command; returns False when there is nothing to redo."""
+        return self._step(self.history.redo(), forward=True)
+
+    def _step(self, command: Command | None, forward: bool) -> bool:
+        if self._depth:
+            raise RuntimeError("cannot undo or redo in the middle of a gesture")
+        if command is None:
+            return False
+        self.discard_pending()
+        if command.image is not None:
+            delta = command.image
+            image = delta.apply(self._image) if forward else delta.revert(self._image)
+            image.flags.writeable = False  # a fresh array the delta made for us
+            self._image = image
+        self._restore(command.after if forward else command.before)
+        self._before_image = self._image
+        self.version += 1
+        self._notify({"image", "mask", "boxes", "growth", "grid", "history"})
+        return True
+
+    def _set_image(self, image: np.ndarray, offset: tuple[int, int] = (0, 0)) -> None:
+        self._image = check_image(image)
+        self._offset = (self._offset[0] + offset[0], self._offset[1] + offset[1])
+
+    # ---- mask ------------------------------------------------------------------------------
+    def paint(self, cells: Iterable[tuple[int, int]], size: int = 1, value: bool = True) -> bool:
+        """Stamp a square brush of ``size`` cells at each (row, col); True if anything changed."""
+        changed = False
+        with self.gesture("Erase" if not value else "Brush stroke"):
+            for row, col in cells:
+                changed |= cellmath.stamp(self._mask, row, col, size, value)
+            if changed:
+                self._touch("mask")
+        return changed
+
+    def set_mask(self, cells: np.ndarray, label: str = "Set mask") -> None:
+        """Replace the whole (rows, cols) cell mask."""
+        cells = np.asarray(cells, dtype=bool)
+        if cells.shape != self.grid_shape:
+            raise ValueError(f"mask has {cells.shape} cells, the document has {self.grid_shape}")
+        with self.gesture(label):
+            self._mask = cells.copy()
+            self._touch("mask")
+
+    def clear_mask(self) -> None:
+        self.set_mask(np.zeros(self.grid_shape, dtype=bool), "Clear mask")
+
+    def invert_mask(self) -> None:
+        self.set_mask(~self._mask, "Invert mask")
+
+    def grow_mask(self, steps: int = 1) -> None:
+        self.set_mask(cellmath.grow(self._mask, steps), "Grow mask")
+
+    # ---- boxes -----------------------------------------------------------------------------
+    def _check_box(self, box: Box) -> Box:
+        height, width = self.shape
+        if box.x < 0 or box.y < 0 or box.x + box.w > width or box.y + box.h > height:
+            raise ValueError(f"box {box.xywh} lies outside the {width}x{height} image")
+        return box
+
+    def add_box(self, box: Box) -> int:
+        """Add a box (document pixels, inside the image); returns its index."""
+        with self.gesture("Add box"):
+            self._boxes = (*self._boxes, self._check_box(box))
+            self._touch("boxes")
+        return len(self._boxes) - 1
+
+    def set_box(self, index: int, box: Box, label: str = "Change box") -> None:
+        boxes = list(self._boxes)
+        boxes[index] = self._check_box(box)
+        with self.gesture(label):
+            self._boxes = tuple(boxes)
+            self._touch("boxes")
+
+    def remove_box(self, index: int) -> None:
+        boxes = list(self._boxes)
+        del boxes[index]
+        with self.gesture("Delete box"):
+            self._boxes = tuple(boxes)
+            self._touch("boxes")
+
+    # ---- canvas growth and grid ------------------------------------------------------------
+    def set_growth(self, growth: Growth) -> None:
+        """Set the pending outpaint (cells per side); it runs on the next generation."""
+        with self.gesture("Grow canvas"):
+            self._growth = growth
+            self._touch("growth")
+
+    def set_grid(self, factor: int | None = None, scale: int | None = None) -> None:
+        """Change the model factor and/or working scale; the mask is carried to the new grid."""
+        factor, scale = factor or self._factor, scale or self._scale
+        if factor < 1 or scale < 1:
+            raise ValueError(f"factor and scale must be >= 1, got {factor} and {scale}")
+        if (factor, scale) == (self._factor, self._scale):
+            return
+        with self.gesture("Change working scale"):
+            old = self.cell_size
+            self._factor, self._scale = factor, scale
+            self._mask = cellmath.regrid(self._mask, self.shape, old, self.cell_size)
+            self._touch("grid", "mask")
+
+    # ---- runs and results ------------------------------------------------------------------
+    def add_run(self, record: RunRecord) -> RunRecord:
+        """Append a finished run to the log (not undoable: the log is a journal)."""
+        self._runs.append(record)
+        self.version += 1
+        self._notify({"runs"})
+        return record
+
+    def next_run_id(self) -> int:
+        return max((r.id for r in self._runs), default=0) + 1
+
+    def set_pending(self, candidates: Candidates) -> None:
+        """Show a run's candidates; nothing changes until one is accepted."""
+        if candidates.run_id not in {r.id for r in self._runs}:
+            raise ValueError(f"run {candidates.run_id} is not in the run log")
+        self._pending = candidates
+        self._notify({"pending"})
+
+    def browse_pending(self, step: int) -> None:
+        if self._pending is not None:
+            self._pending.browse(step)
+            self._notify({"pending"})
+
+    def discard_pending(self) -> None:
+        if self._pending is not None:
+            self._pending = None
+            self._notify({"pending"})
+
+    def accept_pending(self) -> bool:
+        """Make the candidate on show the document (one undoable step); False if none."""
+        cand = self._pending
+        if cand is None:
+            return False
+        dx, dy = cand.offset
+        label = f"Accept {cand.operation.replace('_', ' ')}"
+        with self.gesture(label):  # discards the pending candidates, which we hold
+            self._set_image(cand.current, cand.offset)
+            if cand.operation == "generate":
+                self._original, self._origin = self._image, (0, 0)
+            else:
+                self._origin = (self._origin[0] + dx, self._origin[1] + dy)
+            self._boxes = tuple(
+                b.moved(dx, dy) for i, b in enumerate(self._boxes) if i != cand.box_index
+            )
+            self._growth, self._blank = Growth(), False
+            self._mask = np.zeros(self.grid_shape, dtype=bool)
+            self._runs = [
+                r.with_accepted(cand.index) if r.id == cand.run_id else r for r in self._runs
+            ]
+            self._touch("image", "mask", "boxes", "growth", "grid", "runs")
+        return True
