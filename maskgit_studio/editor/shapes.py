@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from .cells import pixels_to_cells
+
 
 @dataclass(frozen=True)
 class Box:
@@ -65,21 +69,24 @@ class Growth:
     def any(self) -> bool:
         return bool(self.left or self.top or self.right or self.bottom)
 
-    def pixels(self, shape_hw: tuple[int, int], cell: int) -> tuple[int, int, int, int]:
-        """(left, top, right, bottom) document pixels to add to an (H, W) image.
+    def pixels(self, cell: int) -> tuple[int, int, int, int]:
+        """(left, top, right, bottom) document pixels to add: whole cells on every side.
 
-        Left/top growth is whole cells, so the grid stays anchored on the old cells; right/bottom
-        growth first completes a partial last cell, so the new edge lies on a cell boundary.
+        Whole cells on the left/top keep the old cells aligned with the grown canvas's grid.
         """
-        height, width = shape_hw
-        right = (-(-width // cell) + self.right) * cell - width if self.right else 0
-        bottom = (-(-height // cell) + self.bottom) * cell - height if self.bottom else 0
-        return self.left * cell, self.top * cell, right, bottom
+        return self.left * cell, self.top * cell, self.right * cell, self.bottom * cell
 
     def grown_shape(self, shape_hw: tuple[int, int], cell: int) -> tuple[int, int]:
         """(H', W') of the canvas after this growth."""
-        left, top, right, bottom = self.pixels(shape_hw, cell)
+        left, top, right, bottom = self.pixels(cell)
         return shape_hw[0] + top + bottom, shape_hw[1] + left + right
+
+    def new_cells(self, shape_hw: tuple[int, int], cell: int) -> np.ndarray:
+        """(rows', cols') bool cells of the grown canvas holding any new pixel (all regenerate)."""
+        left, top, _, _ = self.pixels(cell)
+        new = np.ones(self.grown_shape(shape_hw, cell), dtype=bool)
+        new[top : top + shape_hw[0], left : left + shape_hw[1]] = False
+        return pixels_to_cells(new, cell)
 
     def to_json(self) -> list[int]:
         return [self.left, self.top, self.right, self.bottom]

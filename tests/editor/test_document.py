@@ -106,10 +106,16 @@ def test_growth_and_regrid():
         Growth(left=-1)
 
 
-def test_growth_pixels_complete_partial_cells():
+def test_growth_is_whole_cells_and_new_cells_include_partial_ones():
     # 70 px wide at 16 px cells: 5 columns, the last one partial (6 px)
-    assert Growth(left=1, right=1).pixels((40, 70), 16) == (16, 0, 10 + 16, 0)
-    assert Growth(bottom=2).grown_shape((40, 70), 16) == (80, 70)
+    growth = Growth(left=1, right=1)
+    assert growth.pixels(16) == (16, 0, 16, 0)
+    assert growth.grown_shape((40, 70), 16) == (40, 102)
+    new = growth.new_cells((40, 70), 16)
+    assert new.shape == (3, 7)
+    # column 0 is new; the old partial column 5 (px 86..101 holds new px 86..101) and column 6
+    assert new.all(axis=0).tolist() == [True, False, False, False, False, True, True]
+    assert Growth(bottom=2).grown_shape((40, 70), 16) == (72, 70)
 
 
 def test_candidates_browse_accept_is_one_undoable_step():
