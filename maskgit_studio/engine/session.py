@@ -1,0 +1,487 @@
+"""EngineSession: the one face of the engine for the GUI and the CLI. Numpy in, numpy out.
+
+Every operation returns a ``Run``: iterate it for ``StepResult`` records (one per decoding
+iteration, ``run.total_steps`` of them), read ``run.result`` (a composited ``RunResult``) at the
+end, or ``run.close()`` to cancel between steps.
+
+Documents of any size are edited through model windows on a token-cell grid anchored at pixel
+(0, 0); a cell is ``f * scale`` document px (see ``engine.editing``). Invariants (tested): pixels
+outside ``RunResult.changed`` are bit-identical to the input; tokens outside the editable cells
+are never resampled; the same inputs and seed give the same output on CPU.
+
+Editing recipe: inpaint, outpaint and box edits start the schedule at iteration
+``round(2 * steps / 12)`` (the official box-edit recipe, 2 of 12) unless the caller's sampler sets
+a non-zero ``start_iter``. The schedule already scales with the number of masked tokens (N0 is
+counted per run), so the alternative of scaling by the masked fraction is not needed.
+
+Variations: K samples run as one batch from one seeded generator, so a result is reproduced by
+(seed, K) together. ``class_id=None`` means the model's null class; models without one refuse.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import weakref
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import editing, model_store
+from .config import SamplerConfig, config_to_dict
+from .device import available_devices, pick_device
+from .editing_composite import default_feather
+from .images import MAX_PIXELS
+from .results import ModelInfo, RunResult, StepResult
+from .session_model import LoadedModel
+from .session_run import (
+    BranchContext,
+    EditJob,
+    Run,
+    edit_steps,
+    generate_steps,
+    pass_total,
+    rebuild_before_pass,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_VARIATIONS = 16
+
+
+class EngineSession:
+    """A model (loaded lazily) on a device, running generate / inpaint / outpaint / box edits.
+
+    Args:
+        model: a model name (``"default"``, an imported model's name), a file path, or None for
+            the bundled default.
+        device: "auto", "cpu", "cuda", "mps" (or "cuda:N").
+        threads: if given, ``torch.set_num_threads(threads)`` when the model loads.
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike | None = None,
+        device: str = "auto",
+        threads: int | None = None,
+    ) -> None:
+        self._model_ref = model
+        self._device = pick_device(device)
+        self._threads = threads
+        self._loaded: LoadedModel | None = None
+        self._contexts: dict[int, BranchContext] = {}
+
+    # -- models and devices ------------------------------------------------------------------
+    @staticmethod
+    def available_models() -> list[model_store.ModelEntry]:
+        """The bundled model first, then imported/trained ones."""
+        return model_store.list_models()
+
+    @staticmethod
+    def available_devices() -> list[str]:
+        """Devices this machine can run on, best first (always ends with "cpu")."""
+        return available_devices()
+
+    @property
+    def info(self) -> ModelInfo:
+        """The loaded model's description (loads it on first use)."""
+        return self._model().info()
+
+    def load(self, model: str | os.PathLike | None) -> ModelInfo:
+        """Load a model now (name, path or None = bundled); replaces the current one.
+
+        Raises:
+            FileNotFoundError: unknown name or missing file.
+            CheckpointError: a file that is not a valid model (a ValueError).
+        """
+        path = model_store.resolve_model(model)
+        name = self._model_name(model, path)
+        if self._threads:
+            torch.set_num_threads(self._threads)
+        loaded = LoadedModel.load(path, name, self._device)
+        self._loaded, self._model_ref = loaded, model
+        self._contexts.clear()
+        log.info("session model %s on %s", name, self._device)
+        return loaded.info()
+
+    def set_device(self, name: str) -> None:
+        """Move to another device ("auto", "cpu", "cuda", "mps"); the model moves with it."""
+        device = pick_device(name)
+        if self._loaded is not None:
+            self._loaded.to(device)
+        self._device = device
+
+    def close(self) -> None:
+        """Drop the model (a later call loads it again)."""
+        self._loaded = None
+        self._contexts.clear()
+
+    def _model(self) -> LoadedModel:
+        if self._loaded is None:
+            self.load(self._model_ref)
+        assert self._loaded is not None
+        return self._loaded
+
+    @staticmethod
+    def _model_name(model: str | os.PathLike | None, path: Path) -> str:
+        if model is None or str(model) == "default":
+            return "default"
+        return str(model) if not Path(str(model)).exists() else path.stem
+
+    # -- geometry ----------------------------------------------------------------------------
+    def cell_size(self, scale: int) -> int:
+        """Document px per token cell at working scale ``scale`` (f * scale)."""
+        _check_scale(scale)
+        return self._model().f * scale
+
+    def default_scale(self, width: int, height: int) -> int:
+        """A sensible working scale: the document's short side spans about one model window."""
+        return editing.default_scale((height, width), self._model().image_size)
+
+    def inpaint_cells(
+        self, shape_hw: tuple[int, int], pixel_mask: np.ndarray, scale: int
+    ) -> np.ndarray:
+        """(rows, cols) bool cells that regenerate for a (H, W) pixel mask (any touched cell)."""
+        _check_mask(pixel_mask, shape_hw)
+        return editing.pixel_mask_to_cells(pixel_mask, self.cell_size(scale))
+
+    def box_cells(
+        self, shape_hw: tuple[int, int], box_xywh: tuple[int, int, int, int], scale: int
+    ) -> np.ndarray:
+        """(rows, cols) bool cells a box edit regenerates: the box snapped out + a one-cell ring."""
+        return editing.box_to_cells(shape_hw, box_xywh, self.cell_size(scale))
+
+    def outpaint_cells(
+        self,
+        shape_hw: tuple[int, int],
+        left: int = 0,
+        top: int = 0,
+        right: int = 0,
+        bottom: int = 0,
+        scale: int = 1,
+    ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+        """Cells of the grown canvas that regenerate, and the growth (left, top, right, bottom)
+        in px after snapping each side up to whole cells."""
+        growth = editing.snap_growth(left, top, right, bottom, self.cell_size(scale))
+        cells = editing.outpaint_cells(shape_hw, growth, self.cell_size(scale))
+        return cells, (growth.left, growth.top, growth.right, growth.bottom)
+
+    # -- operations --------------------------------------------------------------------------
+    def generate(
+        self,
+        class_id: int | None,
+        sampler: SamplerConfig = SamplerConfig(),
+        variations: int = 1,
+        previews: bool = True,
+    ) -> Run:
+        """K new images at model resolution for ``class_id`` (None = null class)."""
+        model = self._model()
+        token = model.class_token(class_id)
+        _check_run(model, sampler, variations)
+        request = self._request("generate", class_id, sampler, variations)
+        context = BranchContext(None, token, sampler)
+        steps = generate_steps(model, token, sampler, variations, previews, request)
+        return Run(self._remembering(steps, context), pass_total(sampler))
+
+    def inpaint(
+        self,
+        image: np.ndarray,
+        mask: np.ndarray,
+        class_id: int | None = None,
+        sampler: SamplerConfig = SamplerConfig(),
+        variations: int = 1,
+        previews: bool = True,
+        scale: int | None = None,
+        feather: int | None = None,
+    ) -> Run:
+        """Regenerate the token cells touched by ``mask`` ((H, W) bool, True = regenerate)."""
+        model = self._model()
+        image = _check_image(image)
+        _check_mask(mask, image.shape[:2])
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            raise ValueError("the mask selects nothing: paint the area to regenerate")
+        if scale is None:
+            scale = editing.auto_scale(image.shape[:2], mask, model.f, model.grid)
+        cells = editing.pixel_mask_to_cells(mask, self.cell_size(scale))
+        extra = {"masked_pixels": int(mask.sum())}
+        return self._edit(
+            "inpaint",
+            image,
+            image.copy(),
+            mask,
+            cells,
+            (0, 0),
+            class_id,
+            sampler,
+            variations,
+            previews,
+            scale,
+            feather,
+            extra,
+        )
+
+    def outpaint(
+        self,
+        image: np.ndarray,
+        left: int = 0,
+        top: int = 0,
+        right: int = 0,
+        bottom: int = 0,
+        class_id: int | None = None,
+        sampler: SamplerConfig = SamplerConfig(),
+        variations: int = 1,
+        previews: bool = True,
+        scale: int | None = None,
+        feather: int | None = None,
+    ) -> Run:
+        """Grow the canvas (each side rounded up to whole cells) and fill the new cells."""
+        model = self._model()
+        image = _check_image(image)
+        if scale is None:
+            scale = editing.default_scale(image.shape[:2], model.image_size)
+        growth = editing.snap_growth(left, top, right, bottom, self.cell_size(scale))
+        if growth.is_empty:
+            raise ValueError("outpaint needs a growth > 0 px on at least one side")
+        height, width = image.shape[:2]
+        new_h, new_w = growth.new_shape((height, width))
+        if new_h * new_w > MAX_PIXELS:
+            raise ValueError(
+                f"the grown canvas {new_w}x{new_h} is over the {MAX_PIXELS / 1e6:.0f} MP limit"
+            )
+        pad = ((growth.top, growth.bottom), (growth.left, growth.right), (0, 0))
+        canvas = np.pad(
+            image, pad, mode="edge"
+        )  # new pixels are masked; edge fill keeps crops tidy
+        hard = np.ones((new_h, new_w), dtype=bool)
+        hard[growth.top : growth.top + height, growth.left : growth.left + width] = False
+        cells = editing.outpaint_cells((height, width), growth, self.cell_size(scale))
+        extra = {"growth": [growth.left, growth.top, growth.right, growth.bottom]}
+        offset = (growth.left, growth.top)
+        return self._edit(
+            "outpaint",
+            image,
+            canvas,
+            hard,
+            cells,
+            offset,
+            class_id,
+            sampler,
+            variations,
+            previews,
+            scale,
+            feather,
+            extra,
+        )
+
+    def edit_box(
+        self,
+        image: np.ndarray,
+        box: tuple[int, int, int, int],
+        class_id: int | None,
+        sampler: SamplerConfig = SamplerConfig(),
+        variations: int = 1,
+        previews: bool = True,
+        scale: int | None = None,
+        feather: int | None = None,
+    ) -> Run:
+        """Official box + class edit: the box's cells plus a one-cell ring regenerate as class_id."""
+        model = self._model()
+        image = _check_image(image)
+        model.class_token(class_id)  # refuse early (no class on a model without a null class)
+        box = tuple(int(v) for v in box)
+        if len(box) != 4:
+            raise ValueError(f"box must be (x, y, w, h), got {box}")
+        if scale is None:
+            scale = editing.auto_scale(
+                image.shape[:2], box, model.f, model.grid, ring=editing.BOX_RING
+            )
+        cells = editing.box_to_cells(image.shape[:2], box, self.cell_size(scale))
+        x, y, w, h = box
+        hard = np.zeros(image.shape[:2], dtype=bool)
+        hard[max(y, 0) : max(y + h, 0), max(x, 0) : max(x + w, 0)] = True
+        return self._edit(
+            "edit_box",
+            image,
+            image.copy(),
+            hard,
+            cells,
+            (0, 0),
+            class_id,
+            sampler,
+            variations,
+            previews,
+            scale,
+            feather,
+            {"box": list(box)},
+        )
+
+    def branch(
+        self,
+        parent: RunResult,
+        step: StepResult,
+        variation: int = 0,
+        class_id: int | None = None,
+        sampler: SamplerConfig = SamplerConfig(),
+        previews: bool = True,
+    ) -> Run:
+        """Re-decode from the committed tokens of ``step`` (of variation ``variation``) with a new
+        seed / temperature / class: iterations ``step.index + 1 .. sampler.steps - 1`` of that
+        pass, then any later window passes. One variation. ``class_id=None`` keeps the parent's
+        class. Tokens committed before the branch point count as given (commit order -1).
+
+        Raises:
+            ValueError: ``parent`` is not a result of this session (or the model changed), or
+                nothing is left to decode after ``step``.
+        """
+        model = self._model()
+        context = self._contexts.get(id(parent))
+        if context is None:
+            raise ValueError("can only branch from a result of this session's current model")
+        k = step.ids.shape[0]
+        if not 0 <= variation < k:
+            raise ValueError(f"variation {variation} is out of range 0..{k - 1}")
+        start = step.index + 1
+        if start >= sampler.steps or not step.masked[variation].any():
+            raise ValueError(
+                f"step {step.index + 1} of {step.total} is the last; nothing is left to decode"
+            )
+        token = context.class_token if class_id is None else model.class_token(class_id)
+        sampler = sampler.replace(start_iter=0) if sampler.start_iter else sampler
+        resume_ids = torch.from_numpy(step.ids[variation].astype(np.int64)).reshape(1, -1)
+        request = {
+            "operation": "branch",
+            "parent": parent.request,
+            "pass": step.pass_index,
+            "step": step.index,
+            "variation": variation,
+            "class_id": class_id,
+            "sampler": config_to_dict(sampler),
+            "model": model.name,
+        }
+        job = context.job
+        if job is None:
+            branch_sampler = sampler.replace(start_iter=start)
+            steps = generate_steps(
+                model, token, branch_sampler, 1, previews, request, start_ids=resume_ids
+            )
+            new_context = BranchContext(None, token, sampler)
+            return Run(self._remembering(steps, new_context), pass_total(branch_sampler))
+        p = step.pass_index
+        edit_sampler = sampler.replace(start_iter=editing.editing_start_iter(sampler.steps, 0))
+        doc = rebuild_before_pass(job, context, p, variation)
+        new_context = BranchContext(
+            job, token, edit_sampler, [[patch[variation]] for patch in context.patches[:p]]
+        )
+        branch_job = EditJob(**{**job.__dict__, "request": request})
+        steps = edit_steps(
+            model,
+            branch_job,
+            token,
+            edit_sampler,
+            [doc],
+            previews,
+            new_context,
+            p,
+            (resume_ids, start),
+        )
+        total = (sampler.steps - start) + pass_total(edit_sampler) * (len(job.passes) - p - 1)
+        return Run(self._remembering(steps, new_context), total)
+
+    # -- internals ---------------------------------------------------------------------------
+    def _edit(
+        self,
+        operation: str,
+        image: np.ndarray,
+        canvas: np.ndarray,
+        hard: np.ndarray,
+        cells: np.ndarray,
+        offset: tuple[int, int],
+        class_id: int | None,
+        sampler: SamplerConfig,
+        variations: int,
+        previews: bool,
+        scale: int,
+        feather: int | None,
+        extra: dict,
+    ) -> Run:
+        model = self._model()
+        token = model.class_token(class_id)
+        _check_run(model, sampler, variations)
+        cell = self.cell_size(scale)
+        if feather is None:
+            feather = default_feather(model.image_size, scale)
+        if feather < 0:
+            raise ValueError(f"feather must be >= 0 px, got {feather}")
+        sampler = sampler.replace(
+            start_iter=editing.editing_start_iter(sampler.steps, sampler.start_iter)
+        )
+        passes = editing.plan_passes(cells, model.grid)
+        if not passes:
+            raise ValueError("nothing to regenerate")
+        request = self._request(operation, class_id, sampler, variations)
+        request |= {
+            "image_size": [int(image.shape[1]), int(image.shape[0])],
+            "scale": scale,
+            "feather": int(feather),
+            "passes": len(passes),
+        } | extra
+        job = EditJob(operation, canvas, hard, passes, scale, cell, int(feather), offset, request)
+        context = BranchContext(job, token, sampler)
+        docs = [canvas.copy() for _ in range(variations)]
+        steps = edit_steps(model, job, token, sampler, docs, previews, context)
+        log.info(
+            "%s: %d pass(es) at scale %d, %d cells", operation, len(passes), scale, int(cells.sum())
+        )
+        return Run(self._remembering(steps, context), pass_total(sampler) * len(passes))
+
+    def _remembering(self, steps, context: BranchContext):
+        """Wrap a step generator so its result is registered for ``branch``."""
+        result = yield from steps
+        key = id(result)
+        self._contexts[key] = context
+        weakref.finalize(result, self._contexts.pop, key, None)
+        return result
+
+    def _request(
+        self, operation: str, class_id: int | None, sampler: SamplerConfig, variations: int
+    ) -> dict:
+        return {
+            "operation": operation,
+            "class_id": class_id,
+            "sampler": config_to_dict(sampler),
+            "seed": sampler.seed,
+            "variations": variations,
+            "model": self._model().name,
+        }
+
+
+def _check_scale(scale: int) -> None:
+    if int(scale) != scale or scale < 1:
+        raise ValueError(f"scale must be a whole number >= 1, got {scale}")
+
+
+def _check_run(model: LoadedModel, sampler: SamplerConfig, variations: int) -> None:
+    if not 1 <= variations <= MAX_VARIATIONS:
+        raise ValueError(f"variations must be in 1..{MAX_VARIATIONS}, got {variations}")
+    if sampler.guidance_scale > 0 and not model.config.has_null_class:
+        raise ValueError("this model has no null class, so guidance is not available (set it to 0)")
+
+
+def _check_image(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"image must be an (H, W, 3) uint8 array, got {image.shape} {image.dtype}")
+    if image.shape[0] * image.shape[1] > MAX_PIXELS:
+        raise ValueError(f"image is over the {MAX_PIXELS / 1e6:.0f} MP limit")
+    return image
+
+
+def _check_mask(mask: np.ndarray, shape_hw: tuple[int, int]) -> None:
+    mask = np.asarray(mask)
+    if mask.shape != tuple(shape_hw[:2]):
+        raise ValueError(f"mask shape {mask.shape} does not match the image {tuple(shape_hw[:2])}")
+
+
+__all__ = ["EngineSession", "MAX_VARIATIONS", "Run"]

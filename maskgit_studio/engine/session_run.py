@@ -1,0 +1,319 @@
+"""The step generators behind EngineSession: decode passes, window edits, the Run handle.
+
+Everything here yields numpy ``StepResult`` records and returns a numpy ``RunResult``; torch
+tensors stay inside. A ``Run`` enters ``torch.inference_mode()`` around each step only, so no
+grad-mode state leaks into the caller between steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from .config import SamplerConfig
+from .editing import EditPass, cells_to_pixels
+from .editing_composite import composite, crop_padded, downscale, feather_weights, upscale
+from .results import RunResult, StepResult
+from .sampler import decode_steps
+from .session_model import LoadedModel
+
+StepGen = Generator[StepResult, None, RunResult]
+
+
+class Run:
+    """One running operation. Iterate it for StepResults; ``result`` is set when it ends.
+
+    Attributes:
+        total_steps: exactly how many StepResults iterating will yield.
+        result: the RunResult after the last step, else None.
+        cancelled: True after ``close()`` before the end.
+    """
+
+    def __init__(self, steps: StepGen, total_steps: int) -> None:
+        self._steps = steps
+        self.total_steps = total_steps
+        self.result: RunResult | None = None
+        self.cancelled = False
+
+    def __iter__(self) -> Run:
+        return self
+
+    def __next__(self) -> StepResult:
+        if self.result is not None or self.cancelled:
+            raise StopIteration
+        with torch.inference_mode():
+            try:
+                return next(self._steps)
+            except StopIteration as stop:
+                self.result = stop.value
+                raise StopIteration from None
+
+    def close(self) -> None:
+        """Cancel between steps (a no-op once finished)."""
+        if self.result is None:
+            self.cancelled = True
+        self._steps.close()
+
+    def run_to_end(self) -> RunResult:
+        """Consume every step and return the result."""
+        for _ in self:
+            pass
+        assert self.result is not None
+        return self.result
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class PassOutcome:
+    """The end of one window decode: (K, g, g) tokens and their decode at model resolution."""
+
+    ids: torch.Tensor
+    images: np.ndarray
+    commit_order: np.ndarray
+    confidence: np.ndarray
+
+
+@dataclass
+class EditJob:
+    """An edit's fixed inputs.
+
+    Attributes:
+        operation: "inpaint" | "outpaint" | "edit_box".
+        canvas: (H, W, 3) uint8 document before the edit (the grown canvas for outpainting,
+            new pixels edge-filled).
+        hard: (H, W) bool pixels that must be fully regenerated (new canvas, painted pixels,
+            the box); the feather never blends them with the old pixels.
+        passes: window passes in order.
+        scale: working scale s; cell = f * s document px.
+        feather: feather radius in document px.
+        offset: (dx, dy) of the input image inside the canvas.
+        request: JSON-ready description for replay.
+    """
+
+    operation: str
+    canvas: np.ndarray
+    hard: np.ndarray
+    passes: list[EditPass]
+    scale: int
+    cell: int
+    feather: int
+    offset: tuple[int, int]
+    request: dict[str, Any]
+
+
+@dataclass
+class BranchContext:
+    """What ``branch`` needs to re-run the tail of a result.
+
+    ``patches[p][k]`` is variation k's document inside pass p's window (clipped to the canvas)
+    after pass p, for every pass but the last: replaying them onto the canvas rebuilds the
+    document as it was before any later pass.
+    """
+
+    job: EditJob | None
+    class_token: int
+    sampler: SamplerConfig
+    patches: list[list[np.ndarray]] = field(default_factory=list)
+
+
+def pass_total(sampler: SamplerConfig) -> int:
+    return sampler.steps - sampler.start_iter
+
+
+def decode_pass(
+    model: LoadedModel,
+    start_ids: torch.Tensor,
+    class_tokens: list[int],
+    sampler: SamplerConfig,
+    generator: torch.Generator,
+    previews: bool,
+    editable: np.ndarray,
+    window: tuple[int, int, int, int],
+    pass_index: int = 0,
+    pass_count: int = 1,
+) -> Generator[StepResult, None, PassOutcome]:
+    """Decode one g x g window for K samples, yielding a StepResult per iteration.
+
+    Args:
+        start_ids: (K, g*g) int64 ids; mask_id where the model fills in.
+        class_tokens: K class token ids.
+        sampler: its ``start_iter`` is where the schedule starts.
+        editable: (g, g) bool cells this pass may change (for display).
+        window: (x0, y0, x1, y1) document rectangle of the window.
+    """
+    g = model.grid
+    k = start_ids.shape[0]
+    mask_id = model.config.mask_id
+    logits_fn = model.logits_fn(class_tokens, sampler.guidance_scale)
+    commit = np.full((k, g, g), -1, dtype=np.int16)
+    confidence = np.ones((k, g, g), dtype=np.float32)
+    final_ids, final_images = start_ids, None
+    steps = decode_steps(logits_fn, start_ids.to(model.device), mask_id, sampler, generator, (g, g))
+    for step in steps:
+        grid = (k, g, g)
+        revealed = step.revealed.reshape(grid).cpu().numpy()
+        conf = step.confidence.reshape(grid).float().cpu().numpy()
+        commit[revealed] = step.index
+        confidence[revealed] = conf[revealed]
+        sampled = step.sampled.reshape(grid)
+        preview = model.decode(sampled) if previews else None
+        final_ids, final_images = step.ids.reshape(grid), preview
+        yield StepResult(
+            index=step.index,
+            total=step.total,
+            pass_index=pass_index,
+            pass_count=pass_count,
+            ids=step.ids.reshape(grid).cpu().numpy().astype(np.int32),
+            sampled=sampled.cpu().numpy().astype(np.int32),
+            masked=step.masked.reshape(grid).cpu().numpy(),
+            revealed=revealed,
+            confidence=conf,
+            editable=editable.copy(),
+            window=window,
+            preview=preview,
+        )
+    final_ids = final_ids.reshape(k, g, g)
+    if final_images is None:  # no previews: decode once at the end
+        final_images = model.decode(final_ids)
+    return PassOutcome(final_ids, final_images, commit, confidence)
+
+
+def generate_steps(
+    model: LoadedModel,
+    class_token: int,
+    sampler: SamplerConfig,
+    variations: int,
+    previews: bool,
+    request: dict[str, Any],
+    start_ids: torch.Tensor | None = None,
+) -> StepGen:
+    """Class-conditional generation of K full model windows (or the tail of one, to branch)."""
+    g, size = model.grid, model.image_size
+    if start_ids is None:
+        start_ids = torch.full((variations, g * g), model.config.mask_id, dtype=torch.long)
+    generator = torch.Generator().manual_seed(sampler.seed)
+    outcome = yield from decode_pass(
+        model,
+        start_ids,
+        [class_token] * start_ids.shape[0],
+        sampler,
+        generator,
+        previews,
+        np.ones((g, g), dtype=bool),
+        (0, 0, size, size),
+    )
+    return RunResult(
+        images=list(outcome.images),
+        offset=(0, 0),
+        changed=np.ones((size, size), dtype=bool),
+        tokens=outcome.ids.cpu().numpy().astype(np.int32),
+        commit_order=outcome.commit_order,
+        confidence=outcome.confidence,
+        request=request,
+    )
+
+
+def pass_weights(
+    job: EditJob, edit: EditPass
+) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]:
+    """The canvas-clipped window rectangle of a pass, its blend weights and changed region."""
+    height, width = job.canvas.shape[:2]
+    x0, y0, x1, y1 = edit.window.pixel_rect(job.cell)
+    xe, ye = min(x1, width), min(y1, height)
+    side = x1 - x0
+    region = cells_to_pixels(edit.editable, job.cell, (side, side))[: ye - y0, : xe - x0]
+    weights, changed = feather_weights(region, job.feather)
+    hard = job.hard[y0:ye, x0:xe] & region
+    return (x0, y0, xe, ye), np.maximum(weights, hard.astype(np.float32)), changed | hard
+
+
+def job_changed(job: EditJob) -> np.ndarray:
+    """(H, W) bool: every pixel the edit may change (geometry only, the same for every run)."""
+    changed = np.zeros(job.canvas.shape[:2], dtype=bool)
+    for edit in job.passes:
+        (x0, y0, x1, y1), _, part = pass_weights(job, edit)
+        changed[y0:y1, x0:x1] |= part
+    return changed
+
+
+def edit_steps(
+    model: LoadedModel,
+    job: EditJob,
+    class_token: int,
+    sampler: SamplerConfig,
+    docs: list[np.ndarray],
+    previews: bool,
+    context: BranchContext,
+    first_pass: int = 0,
+    resume: tuple[torch.Tensor, int] | None = None,
+) -> StepGen:
+    """Run the window passes of an edit on K documents (edited in place).
+
+    Args:
+        sampler: settings of every pass; its start_iter applies to fresh passes.
+        docs: K (H, W, 3) uint8 canvases as they are before ``first_pass``.
+        context: receives each pass's window patches (for branching later).
+        first_pass / resume: start at this pass from (ids (K, g*g), start_iter) instead of
+            encoding its window (a branch).
+    """
+    g, s, mask_id = model.grid, job.scale, model.config.mask_id
+    k = len(docs)
+    generator = torch.Generator().manual_seed(sampler.seed)
+    count = len(job.passes)
+    outcome: PassOutcome | None = None
+    for p in range(first_pass, count):
+        edit = job.passes[p]
+        rect = edit.window.pixel_rect(job.cell)
+        if p == first_pass and resume is not None:
+            start_ids, start_iter = resume
+        else:
+            crops = np.stack([downscale(crop_padded(doc, rect), s) for doc in docs])  # (K, S, S, 3)
+            start_ids = model.encode(crops).reshape(k, g * g)
+            start_ids[:, torch.from_numpy(edit.editable.reshape(-1))] = mask_id
+            start_iter = sampler.start_iter
+        outcome = yield from decode_pass(
+            model,
+            start_ids,
+            [class_token] * k,
+            sampler.replace(start_iter=start_iter),
+            generator,
+            previews,
+            edit.editable,
+            rect,
+            p,
+            count,
+        )
+        (x0, y0, x1, y1), weights, changed = pass_weights(job, edit)
+        for i, doc in enumerate(docs):
+            generated = upscale(outcome.images[i], s)[: y1 - y0, : x1 - x0]
+            doc[y0:y1, x0:x1] = composite(doc[y0:y1, x0:x1], generated, weights, changed)
+        if p < count - 1:
+            context.patches.append([doc[y0:y1, x0:x1].copy() for doc in docs])
+    assert outcome is not None
+    return RunResult(
+        images=docs,
+        offset=job.offset,
+        changed=job_changed(job),
+        tokens=outcome.ids.cpu().numpy().astype(np.int32),
+        commit_order=outcome.commit_order,
+        confidence=outcome.confidence,
+        request=job.request,
+    )
+
+
+def rebuild_before_pass(job: EditJob, context: BranchContext, p: int, variation: int) -> np.ndarray:
+    """Variation ``variation``'s document as it was before pass ``p``."""
+    doc = job.canvas.copy()
+    for q in range(p):
+        (x0, y0, x1, y1), _, _ = pass_weights(job, job.passes[q])
+        doc[y0:y1, x0:x1] = context.patches[q][variation]
+    return doc
