@@ -1,0 +1,248 @@
+"""Handlers of the headless sub-commands: generate, inpaint, outpaint, edit, info.
+
+Each handler takes the parsed args and returns an exit code. Bad input raises ``CliError``
+(or a ValueError / FileNotFoundError from the engine), which ``cli.main`` turns into one line on
+stderr and exit code 2. Outputs are written only after the run finished, each atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from . import cli_strip
+from .engine import images
+from .engine.config import SamplerConfig
+from .engine.results import ModelInfo, RunResult, StepResult
+from .engine.session import EngineSession, Run
+
+
+class CliError(ValueError):
+    """Bad command-line input; the message is shown to the user as is."""
+
+
+# -- shared helpers ----------------------------------------------------------------------------
+def open_session(args: argparse.Namespace) -> EngineSession:
+    session = EngineSession(args.model, device=args.device, threads=getattr(args, "threads", None))
+    session.info  # noqa: B018 - load now so a bad model fails before any work
+    return session
+
+
+def sampler_from_args(args: argparse.Namespace) -> SamplerConfig:
+    return SamplerConfig(
+        steps=args.steps,
+        schedule=args.schedule,
+        choice_temperature=args.temperature,
+        sample_temperature=args.sample_temperature,
+        guidance_scale=args.guidance,
+        policy=args.policy,
+        seed=args.seed,
+    )
+
+
+def resolve_class(info: ModelInfo, value: str | None) -> int | None:
+    """A class id from an id or a name (case-insensitive; any comma-separated alias; else a
+    unique substring). None stays None (the null class)."""
+    if value is None:
+        return None
+    names = info.class_names
+    text = value.strip()
+    if text.lstrip("-").isdigit():
+        class_id = int(text)
+        if not 0 <= class_id < len(names):
+            raise CliError(f"class id {class_id} is out of range 0..{len(names) - 1}")
+        return class_id
+    wanted = text.lower()
+    for i, name in enumerate(names):
+        if wanted == name.lower() or wanted in (a.strip().lower() for a in name.split(",")):
+            return i
+    hits = [i for i, name in enumerate(names) if wanted in name.lower()]
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        shown = ", ".join(f"{i}={names[i]!r}" for i in hits[:5])
+        raise CliError(f"class {value!r} is ambiguous: {shown}{' ...' if len(hits) > 5 else ''}")
+    raise CliError(f"unknown class {value!r} (see `maskgit-studio info --classes`)")
+
+
+def require_class_if_needed(info: ModelInfo, class_id: int | None, command: str) -> None:
+    if class_id is None and not info.supports_guidance:
+        raise CliError(
+            f"{command}: --class is required for this model (it has no unconditional class); "
+            "give a name or id (see `maskgit-studio info --classes`)"
+        )
+
+
+def output_paths(out: str, variations: int) -> list[Path]:
+    """OUT for one result; OUT-1, OUT-2, ... (before the suffix) for several."""
+    path = Path(out)
+    check_writable(path)
+    if variations == 1:
+        return [path]
+    return [path.with_name(f"{path.stem}-{i}{path.suffix}") for i in range(1, variations + 1)]
+
+
+def check_writable(path: Path) -> None:
+    """Fail before any work if an output cannot be written (unknown format, missing folder)."""
+    if Image.registered_extensions().get(path.suffix.lower()) is None:
+        raise CliError(f"cannot tell the image format of {str(path)!r}; use .png, .jpg, .webp ...")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise CliError(f"output folder does not exist: {folder}")
+
+
+def run_with_progress(run: Run, keep_steps: bool) -> tuple[RunResult, list[StepResult]]:
+    """Consume a run, drawing progress on an interactive stderr; keep the steps if asked."""
+    kept: list[StepResult] = []
+    show = sys.stderr.isatty()
+    for i, step in enumerate(run, start=1):
+        if keep_steps:
+            kept.append(step)
+        if show:
+            print(f"\rstep {i}/{run.total_steps}", end="", file=sys.stderr, flush=True)
+    if show:
+        print(file=sys.stderr)
+    assert run.result is not None
+    return run.result, kept
+
+
+def write_outputs(args: argparse.Namespace, result: RunResult, steps: list[StepResult]) -> int:
+    for path, image in zip(output_paths(args.out, len(result.images)), result.images, strict=True):
+        images.save_image(path, image)
+        print(path)
+    if args.strip:
+        print(images.save_image(args.strip, cli_strip.render_strip(steps)))
+    if args.gif:
+        print(images.save_frames(args.gif, cli_strip.render_frames(steps)))
+    return 0
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    output_paths(args.out, args.variations)
+    for extra in (args.strip, args.gif):
+        if extra:
+            check_writable(Path(extra))
+    if args.gif and Path(args.gif).suffix.lower() != ".gif":
+        raise CliError(f"--gif needs a .gif file name, got {args.gif!r}")
+
+
+def _finish(args: argparse.Namespace, run: Run) -> int:
+    want_steps = bool(args.strip or args.gif)
+    result, steps = run_with_progress(run, want_steps)
+    return write_outputs(args, result, steps)
+
+
+# -- handlers ----------------------------------------------------------------------------------
+def cmd_generate(args: argparse.Namespace) -> int:
+    check_outputs(args)
+    session = open_session(args)
+    class_id = resolve_class(session.info, args.class_)
+    sampler = sampler_from_args(args)
+    previews = bool(args.strip or args.gif)
+    return _finish(args, session.generate(class_id, sampler, args.variations, previews))
+
+
+def cmd_inpaint(args: argparse.Namespace) -> int:
+    check_outputs(args)
+    image = images.load_image(args.image)
+    mask = images.load_mask(args.mask, image.shape[:2])
+    if not mask.any():
+        raise CliError(f"the mask {args.mask} selects nothing (white = regenerate)")
+    session = open_session(args)
+    class_id = resolve_class(session.info, args.class_)
+    require_class_if_needed(session.info, class_id, "inpaint")
+    run = session.inpaint(
+        image, mask, class_id, sampler_from_args(args), args.variations,
+        bool(args.strip or args.gif), args.scale, args.feather,
+    )  # fmt: skip
+    return _finish(args, run)
+
+
+def cmd_outpaint(args: argparse.Namespace) -> int:
+    check_outputs(args)
+    if not any((args.left, args.right, args.top, args.bottom)):
+        raise CliError("outpaint: give at least one of --left/--right/--top/--bottom (px > 0)")
+    image = images.load_image(args.image)
+    session = open_session(args)
+    class_id = resolve_class(session.info, args.class_)
+    require_class_if_needed(session.info, class_id, "outpaint")
+    run = session.outpaint(
+        image, args.left, args.top, args.right, args.bottom, class_id, sampler_from_args(args),
+        args.variations, bool(args.strip or args.gif), args.scale, args.feather,
+    )  # fmt: skip
+    return _finish(args, run)
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    check_outputs(args)
+    box = parse_box(args.box)
+    image = images.load_image(args.image)
+    session = open_session(args)
+    class_id = resolve_class(session.info, args.class_)
+    run = session.edit_box(
+        image, box, class_id, sampler_from_args(args), args.variations,
+        bool(args.strip or args.gif), args.scale, args.feather,
+    )  # fmt: skip
+    return _finish(args, run)
+
+
+def parse_box(text: str) -> tuple[int, int, int, int]:
+    parts = text.replace(" ", "").split(",")
+    try:
+        x, y, w, h = (int(p) for p in parts)
+    except ValueError:
+        raise CliError(f"--box must be X,Y,W,H in whole pixels, got {text!r}") from None
+    if w <= 0 or h <= 0:
+        raise CliError(f"--box width and height must be > 0, got {w}x{h}")
+    return x, y, w, h
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    info = session.info
+    if args.json:
+        data = {k: v for k, v in info.__dict__.items()}
+        data["class_names"] = list(info.class_names)
+        data["devices"] = EngineSession.available_devices()
+        print(json.dumps(data, indent=2, default=str))
+        return 0
+    print(f"model:       {info.name}  ({info.path})")
+    print(f"image size:  {info.image_size} px, {info.grid_size}x{info.grid_size} tokens, f = "
+          f"{info.downsample_factor}")  # fmt: skip
+    print(f"codebook:    {info.codebook_size} codes; parameters: {info.parameters / 1e6:.2f} M")
+    print(f"guidance:    {'yes (has a null class)' if info.supports_guidance else 'no'}")
+    print(f"device:      {info.device} (available: {', '.join(EngineSession.available_devices())})")
+    print(f"tokenizer:   {_compact(info.tokenizer)}")
+    print(f"transformer: {_compact(info.transformer)}")
+    if info.provenance:
+        print(f"provenance:  {_compact(info.provenance)}")
+    names = info.class_names
+    if args.classes:
+        print(f"classes ({len(names)}):")
+        for i, name in enumerate(names):
+            print(f"  {i:4d}  {name}")
+    else:
+        shown = ", ".join(names[:12])
+        more = f", ... (+{len(names) - 12}; --classes lists all)" if len(names) > 12 else ""
+        print(f"classes:     {len(names)}: {shown}{more}")
+    return 0
+
+
+def _compact(data: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in data.items())
+
+
+__all__ = [
+    "CliError",
+    "cmd_edit",
+    "cmd_generate",
+    "cmd_info",
+    "cmd_inpaint",
+    "cmd_outpaint",
+    "parse_box",
+    "resolve_class",
+]
