@@ -37,10 +37,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
     mode = image.mode
     if mode == "RGB":
         return image
-    if mode == "P" or mode == "PA":
-        image = image.convert("RGBA")
-        mode = "RGBA"
-    if mode in ("RGBA", "LA", "La", "RGBa", "PA"):
+    if mode in ("P", "PA", "RGBA", "LA", "La", "RGBa"):  # P: its transparency becomes alpha
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")
@@ -109,6 +106,10 @@ class ImageFolderDataset:
 
     Raises:
         ValueError: missing folder, no images, or fewer than `min_images` readable ones.
+
+    `skipped` counts unreadable files: those found by the up-front scan, plus any that fail
+    to decode later in THIS process (DataLoader worker processes keep their own count; each
+    skip is logged as a warning wherever it happens).
     """
 
     def __init__(
@@ -227,7 +228,7 @@ class ImageFolderDataset:
             left, top = int(rng.integers(0, nw - size + 1)), int(rng.integers(0, nh - size + 1))
         else:
             left, top = (nw - size) // 2, (nh - size) // 2
-        array = np.asarray(image.crop((left, top, left + size, top + size)))
+        array = np.array(image.crop((left, top, left + size, top + size)))  # writable
         if self.train and rng.random() < 0.5:
             array = array[:, ::-1]
         return np.ascontiguousarray(array)
