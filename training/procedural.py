@@ -29,6 +29,7 @@ from training.procedural_background import (
     Backdrop,
     paint_backdrop,
     sample_backdrop,
+    tinted,
 )
 from training.procedural_painter import Painter
 
@@ -178,13 +179,13 @@ def _sample_distractor(rng: np.random.Generator, b: Backdrop, cx: float, half: f
 
 
 def _draw_clouds(p: Painter, b: Backdrop) -> None:
-    light = (250, 250, 252)
-    dark = (206, 212, 224)
+    light = tinted((250, 250, 252), b.tint) + (235,)  # clouds take the colour of the light
+    dark = tinted((206, 212, 224), b.tint) + (220,)
     for x, y, w, h in b.clouds:
-        p.ellipse(x, y + 0.25 * h, w / 2, h / 2, p.shade(dark, 1.0) + (220,))
-        p.ellipse(x - 0.2 * w, y, 0.28 * w, 0.55 * h, light + (235,))
-        p.ellipse(x + 0.15 * w, y - 0.15 * h, 0.3 * w, 0.7 * h, light + (235,))
-        p.ellipse(x, y + 0.15 * h, 0.45 * w, 0.4 * h, light + (235,))
+        p.ellipse(x, y + 0.25 * h, w / 2, h / 2, dark)
+        p.ellipse(x - 0.2 * w, y, 0.28 * w, 0.55 * h, light)
+        p.ellipse(x + 0.15 * w, y - 0.15 * h, 0.3 * w, 0.7 * h, light)
+        p.ellipse(x, y + 0.15 * h, 0.45 * w, 0.4 * h, light)
 
 
 def _draw_item(p: Painter, rng: np.random.Generator, item: _Item) -> None:
