@@ -289,13 +289,10 @@ def _pack_ext(obj: Any) -> msgpack.ExtType:
         array = np.asarray(obj)
         if array.dtype.name not in DTYPES:
             raise ValueError(f"cannot serialize dtype {array.dtype}")
+        if array.dtype.byteorder == ">":
+            array = array.astype(array.dtype.newbyteorder("<"))
         record = msgpack.packb(
-            (
-                list(array.shape),
-                array.dtype.name,
-                array.astype(array.dtype.newbyteorder("<")).tobytes("C"),
-            ),
-            use_bin_type=True,
+            (list(array.shape), array.dtype.name, array.tobytes("C")), use_bin_type=True
         )
         code = EXT_NPSCALAR if isinstance(obj, np.generic) else EXT_NDARRAY
         return msgpack.ExtType(code, record)

@@ -1,0 +1,431 @@
+"""Convert the official MaskGIT ImageNet checkpoints (flax trees) into the engine's models.
+
+Source layout (google-research/maskgit nets/vqgan_tokenizer.py, nets/maskgit_transformer.py),
+flattened with "/" (see MASKGIT.md). The mapping is driven by the ENGINE model's parameter names:
+each engine tensor names the official leaf it comes from and how to reshape it, so the check is
+strict both ways (every engine tensor filled, every official leaf used, every shape exact).
+
+Conversions: conv kernel (H, W, I, O) -> (O, I, H, W); Dense kernel (in, out) -> weight (out, in);
+attention q/k/v kernel (C, heads, head_dim) -> (heads*head_dim, C), bias (heads, head_dim) ->
+(heads*head_dim,); attention out kernel (heads, head_dim, C) -> (C, heads*head_dim);
+LayerNorm/GroupNorm scale -> weight. The shortcut quirk, mask id (last row, 2024) and class
+offset (codebook size, 1024) come from the configs built here.
+
+Memory: leaves are popped from the source dict as they are converted, so a 700 MB transformer
+never exists three times over (file tree + converted tensors + copies).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..config import TokenizerConfig, TransformerConfig
+from ..transformer import MaskGitTransformer
+from ..vqgan import Tokenizer
+from .errors import WeightsImportError
+
+log = logging.getLogger(__name__)
+
+Flat = MutableMapping[str, Any]  # "encoder/Conv_0/kernel" -> np.ndarray
+
+# Official model constants that the weights alone do not reveal.
+OFFICIAL_NORM_GROUPS = 32
+OFFICIAL_NORM_EPS = 1e-6
+OFFICIAL_LAYER_NORM_EPS = 1e-12
+OFFICIAL_DROPOUT = 0.1
+_FLOAT_KINDS = ("f",)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reshapes: each maps an engine shape to the official shape it expects, and official -> engine.
+
+
+@dataclass(frozen=True)
+class Reshape:
+    name: str
+    source_shape: Callable[[tuple[int, ...], int], tuple[int, ...]]  # (engine shape, heads)
+    convert: Callable[[np.ndarray], np.ndarray]
+
+
+def _heads_split(shape: tuple[int, ...], heads: int) -> tuple[int, int]:
+    return heads, shape[0] // heads
+
+
+IDENTITY = Reshape("identity", lambda s, h: s, lambda a: a)
+CONV = Reshape(
+    "conv HWIO->OIHW",
+    lambda s, h: (s[2], s[3], s[1], s[0]),
+    lambda a: a.transpose(3, 2, 0, 1),
+)
+DENSE = Reshape("dense (in,out)->(out,in)", lambda s, h: (s[1], s[0]), lambda a: a.T)
+QKV_KERNEL = Reshape(
+    "attention q/k/v kernel",
+    lambda s, h: (s[1], *_heads_split(s, h)),
+    lambda a: a.reshape(a.shape[0], -1).T,  # (C, nh, hs) -> (C, nh*hs) -> (nh*hs, C)
+)
+HEAD_BIAS = Reshape(
+    "attention q/k/v bias", lambda s, h: _heads_split(s, h), lambda a: a.reshape(-1)
+)
+OUT_KERNEL = Reshape(
+    "attention out kernel",
+    lambda s, h: (*_heads_split((s[1],), h), s[0]),
+    lambda a: a.reshape(-1, a.shape[-1]).T,  # (nh, hs, C) -> (nh*hs, C) -> (C, nh*hs)
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Engine name -> (official name, reshape). Rules are tried in order; the first match wins.
+
+_NORM = {"weight": "scale", "bias": "bias"}
+
+
+def _norm_leaf(m: re.Match) -> str:
+    return _NORM[m["p"]]
+
+
+def _res_block_rules(side: str) -> list[tuple[str, Callable[[re.Match], str], Reshape]]:
+    block = rf"{side}\.res_blocks\.(?P<i>\d+)"
+    official = side + "/ResBlock_{i}/"
+    return [
+        (rf"{block}\.norm1\.(?P<p>weight|bias)", lambda m: official.format(i=m["i"]) + "GroupNorm_0/" + _norm_leaf(m), IDENTITY),
+        (rf"{block}\.norm2\.(?P<p>weight|bias)", lambda m: official.format(i=m["i"]) + "GroupNorm_1/" + _norm_leaf(m), IDENTITY),
+        (rf"{block}\.conv1\.weight", lambda m: official.format(i=m["i"]) + "Conv_0/kernel", CONV),
+        (rf"{block}\.conv2\.weight", lambda m: official.format(i=m["i"]) + "Conv_1/kernel", CONV),
+        (rf"{block}\.shortcut\.weight", lambda m: official.format(i=m["i"]) + "Conv_2/kernel", CONV),
+    ]  # fmt: skip
+
+
+def tokenizer_rules(
+    config: TokenizerConfig,
+) -> list[tuple[str, Callable[[re.Match], str], Reshape]]:
+    """Mapping rules for an official-layout (``arch="vqgan"``) tokenizer."""
+    n_up = len(config.channel_mult) - 1
+    return [
+        (r"quantizer\.codebook", lambda m: "quantizer/codebook", IDENTITY),
+        (r"encoder\.conv_in\.weight", lambda m: "encoder/Conv_0/kernel", CONV),
+        (r"encoder\.norm_out\.(?P<p>weight|bias)", lambda m: "encoder/GroupNorm_0/" + _norm_leaf(m), IDENTITY),
+        (r"encoder\.conv_out\.weight", lambda m: "encoder/Conv_1/kernel", CONV),
+        (r"encoder\.conv_out\.bias", lambda m: "encoder/Conv_1/bias", IDENTITY),
+        *_res_block_rules("encoder"),
+        (r"decoder\.conv_in\.weight", lambda m: "decoder/Conv_0/kernel", CONV),
+        (r"decoder\.conv_in\.bias", lambda m: "decoder/Conv_0/bias", IDENTITY),
+        # Up-sampling convs are the decoder's Conv_1 .. Conv_{n_up}; the output conv comes last.
+        (r"decoder\.up_convs\.(?P<j>\d+)\.weight", lambda m: f"decoder/Conv_{int(m['j']) + 1}/kernel", CONV),
+        (r"decoder\.up_convs\.(?P<j>\d+)\.bias", lambda m: f"decoder/Conv_{int(m['j']) + 1}/bias", IDENTITY),
+        (r"decoder\.conv_out\.weight", lambda m: f"decoder/Conv_{n_up + 1}/kernel", CONV),
+        (r"decoder\.conv_out\.bias", lambda m: f"decoder/Conv_{n_up + 1}/bias", IDENTITY),
+        (r"decoder\.norm_out\.(?P<p>weight|bias)", lambda m: "decoder/GroupNorm_0/" + _norm_leaf(m), IDENTITY),
+        *_res_block_rules("decoder"),
+    ]  # fmt: skip
+
+
+def transformer_rules() -> list[tuple[str, Callable[[re.Match], str], Reshape]]:
+    """Mapping rules for the official bidirectional transformer."""
+    layer = r"layers\.(?P<i>\d+)"
+
+    def at(m: re.Match, rest: str) -> str:
+        return f"TransformerLayer_{m['i']}/{rest}"
+
+    def ln(m: re.Match) -> str:
+        return _NORM[m["p"]]
+
+    return [
+        (r"word_embeddings\.weight", lambda m: "Embed_0/word_embeddings/embedding", IDENTITY),
+        (r"position_embeddings\.weight", lambda m: "Embed_0/position_embeddings/embedding", IDENTITY),
+        (r"embeddings_ln\.(?P<p>weight|bias)", lambda m: "Embed_0/embeddings_ln/" + ln(m), IDENTITY),
+        (rf"{layer}\.attention\.(?P<q>query|key|value)\.weight", lambda m: at(m, f"Attention_0/self_attention/{m['q']}/kernel"), QKV_KERNEL),
+        (rf"{layer}\.attention\.(?P<q>query|key|value)\.bias", lambda m: at(m, f"Attention_0/self_attention/{m['q']}/bias"), HEAD_BIAS),
+        (rf"{layer}\.attention\.out\.weight", lambda m: at(m, "Attention_0/self_attention/out/kernel"), OUT_KERNEL),
+        (rf"{layer}\.attention\.out\.bias", lambda m: at(m, "Attention_0/self_attention/out/bias"), IDENTITY),
+        (rf"{layer}\.attention_ln\.(?P<p>weight|bias)", lambda m: at(m, "Attention_0/attention_output_ln/" + ln(m)), IDENTITY),
+        (rf"{layer}\.intermediate\.weight", lambda m: at(m, "Mlp_0/intermediate_output/kernel"), DENSE),
+        (rf"{layer}\.intermediate\.bias", lambda m: at(m, "Mlp_0/intermediate_output/bias"), IDENTITY),
+        (rf"{layer}\.output\.weight", lambda m: at(m, "Mlp_0/layer_output/kernel"), DENSE),
+        (rf"{layer}\.output\.bias", lambda m: at(m, "Mlp_0/layer_output/bias"), IDENTITY),
+        (rf"{layer}\.output_ln\.(?P<p>weight|bias)", lambda m: at(m, "Mlp_0/layer_output_ln/" + ln(m)), IDENTITY),
+        (r"mlm_dense\.weight", lambda m: "MlmLayer_0/mlm_dense/kernel", DENSE),
+        (r"mlm_dense\.bias", lambda m: "MlmLayer_0/mlm_dense/bias", IDENTITY),
+        (r"mlm_ln\.(?P<p>weight|bias)", lambda m: "MlmLayer_0/mlm_ln/" + ln(m), IDENTITY),
+        (r"mlm_bias", lambda m: "MlmLayer_0/mlm_bias/bias", IDENTITY),
+    ]  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Config inference from the official trees.
+
+
+def _shape(flat: Flat, key: str, what: str) -> tuple[int, ...]:
+    value = flat.get(key)
+    if not isinstance(value, np.ndarray):
+        raise WeightsImportError(f"{what}: missing {key!r}; is this the right file?")
+    return value.shape
+
+
+def _indices(flat: Flat, prefix: str, what: str) -> int:
+    """How many numbered children ``prefix0, prefix1, ...`` the tree has (checked contiguous)."""
+    found = {int(m[1]) for k in flat if (m := re.match(rf"{re.escape(prefix)}(\d+)/", k))}
+    if found != set(range(len(found))):
+        raise WeightsImportError(f"{what}: {prefix}N entries are not numbered 0..{len(found) - 1}")
+    return len(found)
+
+
+def infer_tokenizer_config(flat: Flat, image_size: int) -> TokenizerConfig:
+    """Official VQGAN config from the tree's shapes (widths, levels, blocks, codebook)."""
+    what = "tokenizer checkpoint"
+    kernel = _shape(flat, "encoder/Conv_0/kernel", what)  # (3, 3, in, base)
+    if len(kernel) != 4:
+        raise WeightsImportError(f"{what}: encoder/Conv_0/kernel has shape {kernel}, expected 4-D")
+    in_channels, base = kernel[2], kernel[3]
+    levels = _indices(flat, "decoder/Conv_", what) - 1  # Conv_0, the up convs, the output conv
+    blocks = _indices(flat, "encoder/ResBlock_", what)
+    if levels < 1 or blocks == 0 or blocks % (levels + 1):
+        raise WeightsImportError(
+            f"{what}: {blocks} encoder res blocks do not fit {levels} levels (+ middle blocks)"
+        )
+    per_level = blocks // (levels + 1)
+    mult = []
+    for level in range(levels):
+        width = _shape(flat, f"encoder/ResBlock_{level * per_level}/Conv_0/kernel", what)[-1]
+        if width % base:
+            raise WeightsImportError(
+                f"{what}: level {level} width {width} is not a multiple of {base}"
+            )
+        mult.append(width // base)
+    codebook_size, code_dim = _shape(flat, "quantizer/codebook", what)
+    try:
+        return TokenizerConfig(
+            arch="vqgan",
+            image_size=image_size,
+            in_channels=in_channels,
+            base_channels=base,
+            channel_mult=tuple(mult),
+            num_res_blocks=per_level,
+            codebook_size=codebook_size,
+            code_dim=code_dim,
+            norm_groups=OFFICIAL_NORM_GROUPS,
+            norm_eps=OFFICIAL_NORM_EPS,
+            conv_bias=False,
+            shortcut_on_output=True,
+        )
+    except ValueError as exc:
+        raise WeightsImportError(f"{what}: unusable configuration ({exc})") from None
+
+
+def infer_transformer_config(
+    flat: Flat, codebook_size: int, num_heads: int | None = None
+) -> TransformerConfig:
+    """Official transformer config from the tree's shapes.
+
+    Args:
+        flat: the flattened transformer params.
+        codebook_size: the tokenizer's codebook size (the class-token offset, 1024).
+        num_heads: only needed when the attention kernels do not show it (PyTorch ports).
+    """
+    what = "transformer checkpoint"
+    vocab, hidden = _shape(flat, "Embed_0/word_embeddings/embedding", what)
+    positions = _shape(flat, "Embed_0/position_embeddings/embedding", what)[0]
+    grid = math.isqrt(max(positions - 1, 0))
+    if grid * grid != positions - 1 or grid == 0:
+        raise WeightsImportError(
+            f"{what}: {positions} position embeddings is not 1 class token + a square grid"
+        )
+    layers = _indices(flat, "TransformerLayer_", what)
+    if num_heads is None:
+        num_heads = _shape(
+            flat, "TransformerLayer_0/Attention_0/self_attention/query/kernel", what
+        )[1]
+    mlp = _shape(flat, "TransformerLayer_0/Mlp_0/intermediate_output/kernel", what)[-1]
+    num_classes = vocab - codebook_size - 1  # vocabulary = codes + classes + the mask token
+    if num_classes < 1:
+        raise WeightsImportError(
+            f"{what}: vocabulary of {vocab} leaves no classes after {codebook_size} codes + mask "
+            "(does the tokenizer belong to this transformer?)"
+        )
+    try:
+        return TransformerConfig(
+            codebook_size=codebook_size,
+            num_classes=num_classes,
+            has_null_class=False,
+            grid_size=grid,
+            hidden_size=hidden,
+            num_layers=layers,
+            num_heads=num_heads,
+            mlp_size=mlp,
+            dropout=OFFICIAL_DROPOUT,
+            layer_norm_eps=OFFICIAL_LAYER_NORM_EPS,
+        )
+    except ValueError as exc:
+        raise WeightsImportError(f"{what}: unusable configuration ({exc})") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# The strict converter.
+
+
+def _plan(module: torch.nn.Module, rules, what: str) -> dict[str, tuple[str, Reshape, tuple]]:
+    """engine name -> (official name, reshape, engine shape) for every engine tensor."""
+    compiled = [(re.compile(pattern), name, reshape) for pattern, name, reshape in rules]
+    plan = {}
+    for key, tensor in module.state_dict().items():
+        for pattern, name, reshape in compiled:
+            if m := pattern.fullmatch(key):
+                plan[key] = (name(m), reshape, tuple(tensor.shape))
+                break
+        else:  # the engine grew a tensor the official layout has no source for
+            raise WeightsImportError(f"{what}: the engine model's {key!r} has no official source")
+    return plan
+
+
+def _listing(title: str, items: list[str], limit: int = 6) -> str:
+    more = f" (+{len(items) - limit} more)" if len(items) > limit else ""
+    return f"{title} ({len(items)}): {', '.join(items[:limit])}{more}"
+
+
+def check_layout(
+    flat: Flat, module: torch.nn.Module, rules, what: str, heads: int = 1
+) -> dict[str, tuple[str, Reshape, tuple]]:
+    """Check an official flat tree against ``module`` without converting anything.
+
+    Returns:
+        The plan: engine name -> (official name, reshape, engine shape).
+
+    Raises:
+        WeightsImportError: listing every missing, unexpected, mis-shaped or non-float leaf.
+    """
+    plan = _plan(module, rules, what)
+    wanted = {src: reshape.source_shape(shape, heads) for src, reshape, shape in plan.values()}
+    missing = sorted(k for k in wanted if k not in flat)
+    unexpected = sorted(k for k in flat if k not in wanted)
+    bad: list[str] = []
+    for source, shape in wanted.items():
+        value = flat.get(source)
+        if value is None:
+            continue
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in _FLOAT_KINDS:
+            bad.append(f"{source} is {getattr(value, 'dtype', type(value).__name__)}, not float")
+        elif value.shape != shape:
+            bad.append(f"{source} has shape {value.shape}, expected {shape}")
+    if missing or unexpected or bad:
+        found = (("missing", missing), ("unexpected", unexpected), ("wrong", bad))
+        parts = [_listing(title, items) for title, items in found if items]
+        raise WeightsImportError(f"{what} does not match the official layout; " + "; ".join(parts))
+    return plan
+
+
+def convert_state(
+    flat: Flat, module: torch.nn.Module, rules, what: str, heads: int = 1
+) -> dict[str, torch.Tensor]:
+    """Check, then convert an official flat tree into ``module``'s state dict (float32).
+
+    Leaves are POPPED from ``flat`` as they are converted (leaf by leaf, bounded memory).
+    """
+    plan = check_layout(flat, module, rules, what, heads)
+    state: dict[str, torch.Tensor] = {}
+    for key, (source, reshape, shape) in plan.items():
+        # One owned, contiguous float32 copy; the popped source is freed right after.
+        array = np.array(reshape.convert(flat.pop(source)), dtype=np.float32, order="C")
+        if not np.isfinite(array).all():
+            raise WeightsImportError(f"{what}: {source} contains NaN or infinite values")
+        tensor = torch.from_numpy(array)
+        assert tuple(tensor.shape) == shape, (key, tensor.shape, shape)
+        state[key] = tensor
+    return state
+
+
+def _build(cls, config, state: dict[str, torch.Tensor]):
+    with torch.device("meta"):  # no random init: the converted tensors are assigned as-is
+        module = cls(config)
+    module.load_state_dict(state, strict=True, assign=True)
+    return module.eval()
+
+
+def params_of(tree: dict[str, Any], what: str) -> dict[str, Any]:
+    """The parameter subtree of a checkpoint: ``tree["params"]`` (or an old optimizer's target)."""
+    node = tree
+    for key in ("target", "params"):  # flax optimizer states wrap params in "target"
+        if isinstance(node, dict) and isinstance(node.get(key), dict):
+            node = node[key]
+    if node is tree and not any(k in tree for k in ("encoder", "Embed_0")):
+        raise WeightsImportError(f"{what} has no 'params' (top-level keys: {sorted(tree)[:8]})")
+    ignored = sorted(set(tree) - {"params", "target"}) if node is not tree else []
+    if ignored:
+        log.info("%s: ignoring non-parameter entries %s", what, ignored)
+    return node
+
+
+def check_kind(flat: Flat, expected: str, what: str) -> None:
+    """Catch swapped --tokenizer / --transformer files with a message that says so."""
+    is_tokenizer = any(k.startswith(("encoder/", "decoder/", "quantizer/")) for k in flat)
+    is_transformer = any(k.startswith(("Embed_0/", "TransformerLayer_")) for k in flat)
+    found = (
+        "tokenizer"
+        if is_tokenizer and not is_transformer
+        else "transformer"
+        if is_transformer and not is_tokenizer
+        else None
+    )
+    if found is not None and found != expected:
+        raise WeightsImportError(
+            f"{what} is a MaskGIT {found} checkpoint, not a {expected} one "
+            "(are --tokenizer and --transformer swapped?)"
+        )  # fmt: skip
+
+
+def convert_official(
+    tokenizer_flat: Flat,
+    transformer_flat: Flat,
+    num_heads: int | None = None,
+) -> tuple[Tokenizer, MaskGitTransformer]:
+    """Build engine models from flattened official param trees (both are consumed).
+
+    Args:
+        tokenizer_flat: "encoder/Conv_0/kernel" -> array, the tokenizer's params.
+        transformer_flat: "Embed_0/word_embeddings/embedding" -> array, the transformer's params.
+        num_heads: attention heads, when the kernels do not show them.
+
+    Returns:
+        (tokenizer, transformer) in eval mode on the CPU, float32.
+    """
+    check_kind(tokenizer_flat, "tokenizer", "the tokenizer file")
+    check_kind(transformer_flat, "transformer", "the transformer file")
+    codebook_size = _shape(tokenizer_flat, "quantizer/codebook", "tokenizer checkpoint")[0]
+    tr_cfg = infer_transformer_config(transformer_flat, codebook_size, num_heads)
+    levels = _indices(tokenizer_flat, "decoder/Conv_", "tokenizer checkpoint") - 1
+    image_size = tr_cfg.grid_size * 2 ** max(levels - 1, 0)
+    tok_cfg = infer_tokenizer_config(tokenizer_flat, image_size)
+    log.info("official tokenizer: %s", tok_cfg)
+    log.info("official transformer: %s", tr_cfg)
+
+    with torch.device("meta"):
+        tok_ref, tr_ref = Tokenizer(tok_cfg), MaskGitTransformer(tr_cfg)
+    tok_state = convert_state(
+        tokenizer_flat, tok_ref, tokenizer_rules(tok_cfg), "the tokenizer checkpoint"
+    )
+    tr_state = convert_state(
+        transformer_flat,
+        tr_ref,
+        transformer_rules(),
+        "the transformer checkpoint",
+        tr_cfg.num_heads,
+    )
+    return _build(Tokenizer, tok_cfg, tok_state), _build(MaskGitTransformer, tr_cfg, tr_state)
+
+
+__all__ = [
+    "convert_official",
+    "check_layout",
+    "convert_state",
+    "infer_tokenizer_config",
+    "infer_transformer_config",
+    "params_of",
+    "tokenizer_rules",
+    "transformer_rules",
+]
