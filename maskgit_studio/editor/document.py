@@ -214,12 +214,11 @@ class Document:
         self._factor, self._scale = snap.factor, snap.scale
         self._original, self._origin, self._blank = snap.original, snap.origin, snap.blank
 
-    @contextmanager
-    def gesture(self, label: str) -> Iterator[None]:
-        """Group every change made inside into one undoable command named ``label``.
+    def begin_gesture(self, label: str) -> None:
+        """Start grouping changes into one undoable command named ``label``.
 
         Nested gestures join the outermost one. Starting a gesture discards pending candidates
-        (they were computed for the document as it was).
+        (they were computed for the document as it was). Pair with ``end_gesture``.
         """
         if self._depth == 0:
             self.discard_pending()
@@ -227,12 +226,27 @@ class Document:
             self._before_image, self._offset = self._image, (0, 0)
             self._label, self._aspects = label, set()
         self._depth += 1
+
+    def end_gesture(self) -> None:
+        """Close a gesture; the outermost one commits (no command if nothing changed)."""
+        if self._depth == 0:
+            raise RuntimeError("end_gesture without begin_gesture")
+        self._depth -= 1
+        if self._depth == 0:
+            self._commit()
+
+    @property
+    def in_gesture(self) -> bool:
+        return self._depth > 0
+
+    @contextmanager
+    def gesture(self, label: str) -> Iterator[None]:
+        """``with doc.gesture("Brush stroke"):`` groups the changes inside into one command."""
+        self.begin_gesture(label)
         try:
             yield
         finally:
-            self._depth -= 1
-            if self._depth == 0:
-                self._commit()
+            self.end_gesture()
 
     def _commit(self) -> None:
         before, self._before = self._before, None

@@ -1,0 +1,372 @@
+"""The canvas: a QGraphicsView over the document with zoom, pan, compare and cell overlays.
+
+Scene coordinates are document pixels. Mouse input goes to the current tool unless it pans
+(middle button, or Space held). The view redraws from the Document when it changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView
+
+from maskgit_studio.editor import Document, Growth
+from maskgit_studio.editor import cells as cellmath
+
+from .overlays import BoxesItem, CellsItem, FrameItem, GridItem, PreviewItem
+from .qimage import to_pixmap
+from .theme import CANVAS_BACKGROUND, GROWTH_COLOR, MASK_COLOR, RING_COLOR
+from .tools.base import Tool
+
+ZOOM_MIN, ZOOM_MAX = 0.05, 64.0
+
+
+class Canvas(QGraphicsView):
+    """The document view.
+
+    Signals:
+        cursor_moved(object): (x, y) document pixel under the mouse, or None.
+        zoom_changed(float): view scale (1.0 = 100 %).
+        files_dropped(list): local file paths dropped on the canvas.
+    """
+
+    cursor_moved = Signal(object)
+    zoom_changed = Signal(float)
+    files_dropped = Signal(list)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setBackgroundBrush(CANVAS_BACKGROUND)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAcceptDrops(True)
+        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        self.doc: Document | None = None
+        self.tool: Tool | None = None
+        self.editable = True  # False while a run is going
+        self.class_label: Callable[[int | None], str] = lambda c: "" if c is None else str(c)
+        self.selected_box: Callable[[], int | None] = lambda: None
+        self.box_draft: Callable[[], tuple | None] = lambda: None
+        self._space = self._panning = self._compare = False
+        self._pan_from = QPointF()
+        self._build_items()
+
+    def _build_items(self) -> None:
+        scene = self.scene()
+        self.image_item = QGraphicsPixmapItem()
+        self.image_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
+        self.image_item.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
+        self.preview_item = PreviewItem(1)
+        self.mask_item = CellsItem(_alpha(MASK_COLOR, 255), 2)
+        self.mask_item.setOpacity(0.45)
+        self.ring_item = CellsItem(_alpha(RING_COLOR, 110), 3)
+        self.growth_item = CellsItem(_alpha(GROWTH_COLOR, 90), 3)
+        self.shade_item = CellsItem(QColor(10, 10, 14, 150), 4)
+        self.grid_item = GridItem(5)
+        self.frame_item = FrameItem(6)
+        self.boxes_item = BoxesItem(7)
+        self.cursor_item = QGraphicsRectItem()
+        pen = QPen(QColor(255, 255, 255, 220), 1.5)
+        pen.setCosmetic(True)
+        self.cursor_item.setPen(pen)
+        self.cursor_item.setZValue(8)
+        self.cursor_item.setVisible(False)
+        for item in (self.image_item, self.preview_item, self.mask_item, self.ring_item):
+            scene.addItem(item)
+        for item in (self.growth_item, self.shade_item, self.grid_item, self.frame_item):
+            scene.addItem(item)
+        scene.addItem(self.boxes_item)
+        scene.addItem(self.cursor_item)
+
+    # -- document binding ------------------------------------------------------------------
+    def set_document(self, doc: Document | None) -> None:
+        if self.doc is not None:
+            self.doc.unsubscribe(self._on_change)
+        self.doc = doc
+        if doc is not None:
+            doc.subscribe(self._on_change)
+        self.clear_step()
+        self.refresh()
+        self.fit()
+
+    def _on_change(self, aspects: set[str]) -> None:
+        if aspects & {"image", "pending", "grid"}:
+            self.refresh_image()
+        if aspects & {"mask", "grid", "image"}:
+            self.refresh_mask()
+        if aspects & {"boxes", "grid", "image"}:
+            self.refresh_boxes()
+        if aspects & {"growth", "grid", "image"}:
+            self.show_growth(self.doc.growth if self.doc else None)
+
+    def refresh(self) -> None:
+        self.refresh_image()
+        self.refresh_mask()
+        self.refresh_boxes()
+        self.show_growth(self.doc.growth if self.doc else None)
+
+    def refresh_image(self) -> None:
+        doc = self.doc
+        if doc is None:
+            self.image_item.setPixmap(to_pixmap(np.zeros((1, 1, 3), np.uint8)))
+            return
+        pending = doc.pending
+        image, pos = doc.image, (0, 0)
+        if pending is not None and not self._compare:
+            image, pos = pending.current, (-pending.offset[0], -pending.offset[1])
+        elif pending is None and self._compare:
+            image, pos = doc.original, doc.origin
+        self.image_item.setPixmap(to_pixmap(image))
+        self.image_item.setPos(*pos)
+        self.grid_item.set_grid(doc.shape, doc.cell_size)
+        self._update_scene_rect()
+
+    def _update_scene_rect(self) -> None:
+        rect = self.image_item.sceneBoundingRect().united(self.frame_item.sceneBoundingRect())
+        margin = max(rect.width(), rect.height(), 256)
+        self.setSceneRect(rect.adjusted(-margin, -margin, margin, margin))
+
+    def refresh_mask(self) -> None:
+        doc = self.doc
+        show = doc is not None and doc.pending is None and self.editable
+        self.mask_item.set_cells(doc.mask if show else None, doc.cell_size if doc else 1)
+
+    def refresh_boxes(self) -> None:
+        doc = self.doc
+        if doc is None:
+            self.boxes_item.set_boxes((), [], None)
+            self.ring_item.set_cells(None, 1)
+            return
+        selected, draft = self.selected_box(), self.box_draft()
+        labels = [self.class_label(b.class_id) for b in doc.boxes]
+        show = doc.pending is None and self.editable
+        self.boxes_item.set_boxes(
+            doc.boxes if show else (), labels, selected, draft if show else None
+        )
+        ring_box = draft or (doc.boxes[selected].xywh if selected is not None else None)
+        ring = (
+            cellmath.rect_cells(ring_box, doc.shape, doc.cell_size, ring=1)
+            if ring_box and show
+            else None
+        )
+        self.ring_item.set_cells(ring, doc.cell_size)
+
+    def show_growth(self, growth: Growth | None) -> None:
+        """Show a (pending or draft) canvas growth: its frame and its new cells as masked."""
+        doc = self.doc
+        if doc is None or growth is None or not growth.any or doc.pending is not None:
+            self.growth_item.set_cells(None, 1)
+            self.frame_item.set_frame(None)
+        else:
+            cell = doc.cell_size
+            left, top, _, _ = growth.pixels(cell)
+            height, width = growth.grown_shape(doc.shape, cell)
+            self.growth_item.set_cells(growth.new_cells(doc.shape, cell), cell, (-left, -top))
+            self.frame_item.set_frame(QRectF(-left, -top, width, height))
+        self._update_scene_rect()
+
+    def show_brush_cursor(self, cell: tuple[int, int] | None, size: int) -> None:
+        if self.doc is None or cell is None:
+            self.cursor_item.setVisible(False)
+            return
+        r0, c0, r1, c1 = cellmath.brush_footprint(*cell, size)
+        c = self.doc.cell_size
+        self.cursor_item.setRect(QRectF(c0 * c, r0 * c, (c1 - c0) * c, (r1 - r0) * c))
+        self.cursor_item.setVisible(True)
+
+    # -- live runs -------------------------------------------------------------------------
+    def set_editable(self, editable: bool) -> None:
+        """While a run goes, the tools rest and the overlays give way to the live preview."""
+        self.editable = editable
+        if not editable and self.tool is not None:
+            self.tool.cancel()
+        self.refresh_mask()
+        self.refresh_boxes()
+
+    def show_step(self, step, offset: tuple[int, int], variation: int = 0) -> None:
+        """Draw a StepResult: the decoded window over its editable cells, still-masked shaded.
+
+        ``offset`` is the current document's position inside the run's output document.
+        """
+        x0, y0, x1, y1 = step.window
+        rect = QRectF(x0 - offset[0], y0 - offset[1], x1 - x0, y1 - y0)
+        k = min(variation, step.ids.shape[0] - 1)
+        preview = step.preview[k] if step.preview is not None else None
+        self.preview_item.set_preview(preview, step.editable, rect)
+        cell = (x1 - x0) / step.editable.shape[1]
+        self.shade_item.set_cells(step.masked[k] & step.editable, cell, (rect.x(), rect.y()))
+
+    def clear_step(self) -> None:
+        self.preview_item.set_preview(None, None, QRectF())
+        self.shade_item.set_cells(None, 1)
+
+    # -- view ------------------------------------------------------------------------------
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def scene_per_pixel(self) -> float:
+        return 1.0 / max(self.zoom, 1e-9)
+
+    def set_zoom(self, zoom: float) -> None:
+        zoom = min(max(zoom, ZOOM_MIN), ZOOM_MAX)
+        self.scale(zoom / self.zoom, zoom / self.zoom)
+        self.zoom_changed.emit(self.zoom)
+
+    def fit(self) -> None:
+        """Fit the document (and a pending growth) in the window."""
+        rect = self.image_item.sceneBoundingRect().united(self.frame_item.sceneBoundingRect())
+        if rect.isEmpty():
+            return
+        self.fitInView(rect.adjusted(-16, -16, 16, 16), Qt.AspectRatioMode.KeepAspectRatio)
+        self.set_zoom(self.zoom)  # clamp + notify
+
+    def set_mask_opacity(self, opacity: float) -> None:
+        self.mask_item.setOpacity(opacity)
+
+    def set_grid_visible(self, visible: bool) -> None:
+        self.grid_item.setVisible(visible)
+
+    def set_compare(self, on: bool) -> None:
+        """Show the original (or, with candidates on show, the document before them)."""
+        if on != self._compare:
+            self._compare = on
+            self.refresh_image()
+
+    def set_tool(self, tool: Tool | None) -> None:
+        if self.tool is not None and self.tool is not tool:
+            self.tool.deactivate()
+        self.tool = tool
+        if tool is not None:
+            self.viewport().setCursor(tool.cursor)
+            tool.activate()
+
+    # -- input -----------------------------------------------------------------------------
+    def _scene_pos(self, event: QMouseEvent) -> QPointF:
+        return self.mapToScene(event.position().toPoint())
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self.setFocus()
+        button = event.button()
+        if button == Qt.MouseButton.MiddleButton or (
+            button == Qt.MouseButton.LeftButton and self._space
+        ):
+            self._panning, self._pan_from = True, event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        if (
+            self.editable
+            and self.tool is not None
+            and self.doc is not None
+            and self.tool.press(self._scene_pos(event), button, event.modifiers())
+        ):
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._panning:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.horizontalScrollBar().setValue(
+                self.horizontalScrollBar().value() - round(delta.x())
+            )
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - round(delta.y()))
+            return
+        pos = self._scene_pos(event)
+        self.cursor_moved.emit((pos.x(), pos.y()))
+        if self.editable and self.tool is not None and self.doc is not None:
+            self.tool.move(pos, event.buttons(), event.modifiers())
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._panning and event.button() in (
+            Qt.MouseButton.MiddleButton,
+            Qt.MouseButton.LeftButton,
+        ):
+            self._panning = False
+            cursor = Qt.CursorShape.OpenHandCursor if self._space else None
+            self.viewport().setCursor(
+                cursor or (self.tool.cursor if self.tool else Qt.CursorShape.ArrowCursor)
+            )
+            return
+        if self.editable and self.tool is not None and self.doc is not None:
+            self.tool.release(self._scene_pos(event), event.button())
+        super().mouseReleaseEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
+        self.cursor_moved.emit(None)
+        self.cursor_item.setVisible(False)
+        super().leaveEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        steps = event.angleDelta().y() / 120
+        if not steps:
+            return
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if ctrl and self.tool is not None and self.tool.wheel(1 if steps > 0 else -1):
+            return
+        self.set_zoom(self.zoom * 1.25**steps)
+
+    def event(self, event: QEvent) -> bool:
+        # Tab would move the keyboard focus; here it means "hold to compare".
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            key_event: QKeyEvent = event  # type: ignore[assignment]
+            if key_event.key() == Qt.Key.Key_Tab:
+                if not key_event.isAutoRepeat():
+                    self.set_compare(event.type() == QEvent.Type.KeyPress)
+                return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.viewport().setCursor(self.tool.cursor if self.tool else Qt.CursorShape.ArrowCursor)
+            return
+        super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802
+        self._space = False
+        self.set_compare(False)
+        super().focusOutEvent(event)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.files_dropped.emit(paths)
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        super().drawBackground(painter, rect)
+        # a soft shadow under the image, like a sheet on a desk
+        image_rect = self.image_item.sceneBoundingRect()
+        if not image_rect.isEmpty():
+            shadow = image_rect.translated(3 * self.scene_per_pixel(), 3 * self.scene_per_pixel())
+            painter.fillRect(shadow, QColor(0, 0, 0, 90))
+
+
+def _alpha(color: QColor, alpha: int) -> QColor:
+    out = QColor(color)
+    out.setAlpha(alpha)
+    return out

@@ -1,0 +1,87 @@
+"""Messages a person understands: errors, unsaved changes, crash recovery."""
+
+from __future__ import annotations
+
+import errno
+import logging
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from maskgit_studio.editor import ProjectError
+from maskgit_studio.engine.checkpoint import CheckpointError
+
+log = logging.getLogger(__name__)
+
+_KEEP = "Nothing was lost: your document is unchanged and still open."
+
+
+def describe_error(exc: BaseException, action: str) -> tuple[str, str]:
+    """(title, text) for a failure while trying to ``action`` ("open the image", "save", ...)."""
+    if isinstance(exc, CheckpointError):
+        return (
+            "Invalid model file",
+            f"This file cannot be used as a model:\n{exc}\n\n"
+            "Pick another model in the Model box (the bundled one always works).",
+        )
+    if isinstance(exc, ProjectError):
+        return "Cannot open the project", str(exc)
+    if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
+        return (
+            "Out of memory",
+            f"There was not enough memory to {action}.\n\nTry fewer variations, a smaller "
+            f"working scale or a smaller selection, or close other programs. {_KEEP}",
+        )
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return (
+            "Disk full",
+            f"Could not {action}: the disk is full.\n\n{_KEEP} Free some space, or save to "
+            "another drive with File > Save As.",
+        )
+    if isinstance(exc, PermissionError):
+        return "Permission denied", f"Could not {action}: no permission to use {exc.filename}."
+    if isinstance(exc, FileNotFoundError):
+        name = exc.filename or str(exc)
+        return "File not found", f"Could not {action}: {name} does not exist."
+    if isinstance(exc, OSError):
+        return f"Could not {action}", f"{exc.strerror or exc}\n\n{_KEEP}"
+    if isinstance(exc, ValueError):
+        return f"Could not {action}", str(exc)
+    return (
+        "Something went wrong",
+        f"Could not {action} ({type(exc).__name__}: {exc}).\n\n{_KEEP}",
+    )
+
+
+def show_error(parent: QWidget | None, exc: BaseException, action: str) -> None:
+    title, text = describe_error(exc, action)
+    log.warning("%s: %s", title, text.splitlines()[0])
+    QMessageBox.critical(parent, title, text)
+
+
+def ask_save_changes(parent: QWidget | None, name: str) -> str:
+    """ "save", "discard" or "cancel"."""
+    buttons = QMessageBox.StandardButton
+    answer = QMessageBox.question(
+        parent,
+        "Unsaved changes",
+        f"Save the changes to {name}?",
+        buttons.Save | buttons.Discard | buttons.Cancel,
+        buttons.Save,
+    )
+    return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
+
+
+def ask_recover(parent: QWidget | None, title: str) -> str:
+    """ "recover", "discard" or "later" for an autosave left by a crash."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Recover your work?")
+    box.setText("maskgit-studio did not close properly last time.")
+    box.setInformativeText(f"Recover {title}?")
+    recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+    discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton("Not now", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(recover)
+    box.exec()
+    clicked = box.clickedButton()
+    return "recover" if clicked is recover else "discard" if clicked is discard else "later"

@@ -1,0 +1,243 @@
+"""Files: open (images, projects, drops, recent), save atomically, export, masks, autosave and
+crash recovery. Every failure becomes a dialog; the open document is never lost."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog
+
+from maskgit_studio.editor import (
+    PROJECT_SUFFIX,
+    Autosaver,
+    Document,
+    export_mask,
+    find_recoverable,
+    import_mask,
+    load_project,
+    save_project,
+)
+from maskgit_studio.engine.images import load_image, save_image
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
+PROJECT_FILTER = f"maskgit-studio projects (*{PROJECT_SUFFIX})"
+OPEN_FILTER = (
+    f"Images and projects (*{PROJECT_SUFFIX} *.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
+)
+MAX_RECENT = 10
+AUTOSAVE_DELAY_MS = 250  # coalesces the events of one gesture; still "after every change"
+
+
+class FileController(QObject):
+    """Signals: recent_changed(list[str])."""
+
+    recent_changed = Signal(list)
+
+    def __init__(self, window: MainWindow, settings: QSettings, autosave_dir: Path | None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.settings = settings
+        self.autosave_dir = autosave_dir
+        self.autosaver: Autosaver | None = None
+        self._autosave_failed = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(AUTOSAVE_DELAY_MS)
+        self._timer.timeout.connect(self.autosave_now)
+
+    @property
+    def doc(self) -> Document | None:
+        return self.window.doc
+
+    # -- opening ---------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open", self._last_dir(), OPEN_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open an image or a project into a new document (asks to save changes first)."""
+        path = Path(path)
+        if not self.maybe_save_changes():
+            return False
+        try:
+            if path.suffix.lower() == PROJECT_SUFFIX:
+                doc = load_project(path)
+            else:
+                image = load_image(path)
+                doc = self.window.new_document(image)
+                doc.source = path
+        except (ValueError, OSError) as exc:
+            self.window.report_error(exc, f"open {path.name}")
+            return False
+        self.window.set_document(doc)
+        self.add_recent(path)
+        return True
+
+    def recent(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        items = [value] if isinstance(value, str) else list(value or [])
+        return [p for p in items if p]
+
+    def add_recent(self, path: Path) -> None:
+        items = [str(path)] + [p for p in self.recent() if p != str(path)]
+        self.settings.setValue("recent", items[:MAX_RECENT])
+        self.settings.setValue("last_dir", str(path.parent))
+        self.recent_changed.emit(self.recent())
+
+    def _last_dir(self) -> str:
+        return str(self.settings.value("last_dir", str(Path.home())))
+
+    # -- saving ----------------------------------------------------------------------------
+    def save(self) -> bool:
+        doc = self.doc
+        if doc is None:
+            return False
+        if doc.path is None:
+            return self.save_as()
+        return self._save_to(doc.path)
+
+    def save_as(self) -> bool:
+        doc = self.doc
+        if doc is None:
+            return False
+        suggestion = doc.path or Path(self._last_dir()) / f"{self._stem()}{PROJECT_SUFFIX}"
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Save project", str(suggestion), PROJECT_FILTER
+        )
+        if not path:
+            return False
+        path = Path(path)
+        if path.suffix.lower() != PROJECT_SUFFIX:
+            path = path.with_suffix(PROJECT_SUFFIX)
+        return self._save_to(path)
+
+    def _save_to(self, path: Path) -> bool:
+        assert self.doc is not None
+        try:
+            save_project(self.doc, path)
+        except OSError as exc:
+            self.window.report_error(exc, f"save {path.name}")
+            return False
+        self.add_recent(path)
+        self.window.update_title()
+        self.window.show_message(f"Saved {path.name}")
+        return True
+
+    def _stem(self) -> str:
+        doc = self.doc
+        if doc is not None and doc.source is not None:
+            return doc.source.stem
+        return "untitled"
+
+    def export_image(self) -> None:
+        if self.doc is None:
+            return
+        suggestion = str(Path(self._last_dir()) / f"{self._stem()}-edit.png")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export image", suggestion, IMAGE_FILTER)
+        if path:
+            self.export_image_to(Path(path))
+
+    def export_image_to(self, path: Path) -> bool:
+        assert self.doc is not None
+        try:
+            save_image(path, self.doc.image)
+        except (OSError, ValueError) as exc:
+            self.window.report_error(exc, f"export {path.name}")
+            return False
+        self.window.show_message(f"Exported {path.name}")
+        return True
+
+    def import_mask(self) -> None:
+        doc = self.doc
+        if doc is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Import mask", self._last_dir(), IMAGE_FILTER
+        )
+        if not path:
+            return
+        try:
+            doc.set_mask(import_mask(path, doc.shape, doc.cell_size), "Import mask")
+        except (ValueError, OSError) as exc:
+            self.window.report_error(exc, f"import the mask {Path(path).name}")
+
+    def export_mask(self) -> None:
+        doc = self.doc
+        if doc is None:
+            return
+        suggestion = str(Path(self._last_dir()) / f"{self._stem()}-mask.png")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export mask", suggestion, "PNG (*.png)")
+        if not path:
+            return
+        try:
+            export_mask(path, doc.mask, doc.shape, doc.cell_size)
+        except OSError as exc:
+            self.window.report_error(exc, f"export the mask {Path(path).name}")
+
+    def maybe_save_changes(self) -> bool:
+        """Before the document goes away: True to go on (saved or discarded), False to stop."""
+        doc = self.doc
+        if doc is None or not doc.modified or doc.is_blank and not doc.runs:
+            return True
+        name = doc.path.name if doc.path else self._stem()
+        answer = self.window.ask("save_changes", name)
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    # -- autosave and recovery -------------------------------------------------------------
+    def watch(self, doc: Document) -> None:
+        doc.subscribe(self._on_change)
+        self._timer.start()
+
+    def _on_change(self, aspects: set[str]) -> None:
+        if aspects & {"history", "runs"}:
+            self._timer.start()
+
+    def autosave_now(self) -> None:
+        doc = self.doc
+        if doc is None or doc.is_blank and not doc.modified:
+            return
+        try:
+            if self.autosaver is None:
+                self.autosaver = Autosaver(self.autosave_dir)
+            self.autosaver.save(doc)
+            self._autosave_failed = False
+        except OSError as exc:
+            if not self._autosave_failed:  # say it once, not after every stroke
+                self.window.show_message(f"Autosave failed: {exc.strerror or exc}")
+            self._autosave_failed = True
+            log.warning("autosave failed: %s", exc)
+
+    def offer_recovery(self) -> bool:
+        """Ask about autosaves of crashed sessions; True if a document was recovered."""
+        for found in find_recoverable(self.autosave_dir):
+            answer = self.window.ask("recover", found.title)
+            if answer == "recover":
+                try:
+                    doc = found.load()
+                except (ValueError, OSError) as exc:
+                    self.window.report_error(exc, "recover the autosave")
+                    continue
+                self.window.set_document(doc)
+                self.autosave_now()  # our own session holds it now
+                found.discard()
+                return True
+            if answer == "discard":
+                found.discard()
+        return False
+
+    def close(self) -> None:
+        """Clean exit: the autosave is no longer needed."""
+        self._timer.stop()
+        if self.autosaver is not None:
+            self.autosaver.close()

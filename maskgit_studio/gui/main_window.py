@@ -1,0 +1,456 @@
+"""The main window: canvas in the middle, parameters on the right, steps at the bottom.
+
+It binds the editor's Document to the view and routes commands; the work is done by the
+Canvas and tools (input), RunController (generation), FileController (files) and the panels.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QScrollArea
+
+from maskgit_studio.editor import Document, EditRequest, Growth, plan_request
+from maskgit_studio.engine.results import ModelInfo
+
+from . import dialogs
+from .actions import build_actions, build_menus, build_toolbar
+from .canvas import Canvas
+from .class_picker import pick_class
+from .files import FileController
+from .params_panel import ParamsPanel
+from .runner import RunController, RunView
+from .status import StatusBar
+from .step_viewer import StepViewer
+from .tools import BoxTool, BrushSize, BrushTool, EraserTool, OutpaintTool
+
+log = logging.getLogger(__name__)
+
+FALLBACK_FACTOR = 16  # grid used before a model is loaded (or when none can be)
+
+
+class MainWindow(QMainWindow):
+    """The studio window.
+
+    Args:
+        session: an engine ``EngineSession`` (the model loads in the worker on ``start``).
+        settings: where recent files live (tests pass their own).
+        autosave_dir: the autosave folder (default: the platform state dir).
+    """
+
+    def __init__(
+        self, session: Any, settings: QSettings | None = None, autosave_dir: Path | None = None
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.info: ModelInfo | None = None
+        self.doc: Document | None = None
+        self.error_hook: Callable[[str, str], None] | None = None  # tests capture dialogs
+        self.ask_hook: Callable[[str, str], str] | None = None
+        self._queued_open: str | None = None
+        self._latest_step: Any = None
+        self._step_timer = QTimer(self)
+        self._step_timer.setSingleShot(True)
+        self._step_timer.setInterval(30)
+        self._step_timer.timeout.connect(self._show_latest_step)
+        self.setWindowTitle("maskgit-studio")
+        self.resize(1440, 920)
+        self.canvas = Canvas(self)
+        self.setCentralWidget(self.canvas)
+        self.params = ParamsPanel()
+        self.viewer = StepViewer()
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.controller = RunController(session, self)
+        self.files = FileController(
+            self, settings or QSettings("maskgit-studio", "studio"), autosave_dir
+        )
+        self.brush_size = BrushSize(2)
+        self.tools = {
+            "brush": BrushTool(self.canvas, self.brush_size),
+            "eraser": EraserTool(self.canvas, self.brush_size),
+            "box": BoxTool(self.canvas, self.params.current_class),
+            "outpaint": OutpaintTool(self.canvas),
+        }
+        self.box_tool: BoxTool = self.tools["box"]  # type: ignore[assignment]
+        self.canvas.class_label = self._class_label
+        self.canvas.selected_box = lambda: self.box_tool.selected
+        self.canvas.box_draft = lambda: self.box_tool.draft
+        self.actions_ = build_actions(self)
+        build_menus(self, self.actions_)
+        self.addToolBar(build_toolbar(self, self.actions_))
+        self.size_spin.setValue(self.brush_size.value)
+        self._build_docks()
+        self._connect()
+        self.set_tool("brush")
+        self._refresh_recent(self.files.recent())
+        self.update_actions()
+
+    def _build_docks(self) -> None:
+        scroll = QScrollArea()
+        scroll.setWidget(self.params)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(300)
+        right = QDockWidget("Parameters", self)
+        right.setObjectName("parameters")
+        right.setWidget(scroll)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, right)
+        bottom = QDockWidget("Steps", self)
+        bottom.setObjectName("steps")
+        bottom.setWidget(self.viewer)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, bottom)
+        for dock in (right, bottom):
+            self.docks_menu.addAction(dock.toggleViewAction())
+
+    def _connect(self) -> None:
+        c, p = self.controller, self.params
+        c.busy_changed.connect(self._busy_changed)
+        c.progress.connect(self.status.set_progress)
+        c.message.connect(self.show_message)
+        c.run_started.connect(self._run_started)
+        c.step.connect(self._run_step)
+        c.run_ended.connect(self._run_ended)
+        c.error.connect(self.report_error)
+        self.canvas.cursor_moved.connect(self._cursor_moved)
+        self.canvas.zoom_changed.connect(self.status.set_zoom)
+        self.canvas.files_dropped.connect(lambda paths: self.open_path(paths[0]))
+        self.files.recent_changed.connect(self._refresh_recent)
+        p.model_chosen.connect(self.load_model)
+        p.browse_model.connect(self._browse_model)
+        p.device_chosen.connect(self.set_device)
+        p.scale_changed.connect(lambda s: self.doc and self.doc.set_grid(scale=s))
+        p.class_picker.class_changed.connect(self._class_changed)
+        self.box_tool.selection_changed.connect(self._box_selected)
+        self.viewer.branch_requested.connect(self.branch)
+        self.viewer.export_requested.connect(self.export_steps)
+
+    # -- start-up, models, documents -------------------------------------------------------
+    def start(self, path: str | None = None) -> None:
+        """Offer crash recovery, then load the model in the worker and open ``path``."""
+        recovered = self.files.offer_recovery()
+        self._queued_open = None if recovered else path
+        self.params.set_models(self.session.available_models(), None)
+        self.params.set_devices(self.session.available_devices(), "auto")
+        self.show_message("Loading the model…")
+        self.controller.call(lambda: self.session.info, self._model_loaded, "load the model")
+
+    def load_model(self, model: str) -> None:
+        self.show_message(f"Loading {Path(model).name}…")
+        self.controller.call(lambda: self.session.load(model), self._model_loaded, "load the model")
+
+    def set_device(self, name: str) -> None:
+        def move() -> ModelInfo:
+            self.session.set_device(name)
+            return self.session.info
+
+        self.controller.call(move, self._model_loaded, f"use the device {name}")
+
+    def _browse_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "Models (*.safetensors)")
+        if path:
+            self.load_model(path)
+
+    def _model_loaded(self, info: ModelInfo) -> None:
+        self.info = info
+        self.params.set_model_info(info)
+        self.params.set_models(self.session.available_models(), info.path)
+        self.params.set_devices(self.session.available_devices(), info.device)
+        self.show_message(f"Model {info.name} ready on {info.device}.")
+        if self._queued_open is not None:
+            path, self._queued_open = self._queued_open, None
+            self.open_path(path)
+        if self.doc is None or (self.doc.is_blank and not self.doc.modified):
+            self.set_document(Document.blank(info.image_size, info.downsample_factor))
+        elif self.doc.factor != info.downsample_factor:
+            self.doc.set_grid(factor=info.downsample_factor)
+        self.update_actions()
+
+    def new_document(self, image: np.ndarray) -> Document:
+        """A document for a freshly opened image, at the model's default working scale."""
+        height, width = image.shape[:2]
+        if self.info is None:
+            return Document(image, FALLBACK_FACTOR)
+        return Document(
+            image, self.info.downsample_factor, self.session.default_scale(width, height)
+        )
+
+    def new_blank(self) -> None:
+        if self.files.maybe_save_changes():
+            size = self.info.image_size if self.info else 256
+            self.set_document(
+                Document.blank(size, self.info.downsample_factor if self.info else FALLBACK_FACTOR)
+            )
+
+    def open_path(self, path: str) -> bool:
+        if self.info is None and self.controller.busy:
+            self._queued_open = path  # the model is still loading
+            return False
+        return self.files.open_path(path)
+
+    def set_document(self, doc: Document) -> None:
+        if self.doc is not None:
+            self.doc.unsubscribe(self._doc_changed)
+        self.doc = doc
+        self.controller.doc = doc
+        self.box_tool.select(None)
+        self.canvas.set_document(doc)
+        doc.subscribe(self._doc_changed)
+        self.files.watch(doc)
+        self.params.set_scale(doc.scale)
+        self.update_title()
+        self.update_actions()
+
+    def _doc_changed(self, aspects: set[str]) -> None:
+        if aspects & {"history", "pending", "runs"}:
+            self.update_title()
+            self.update_actions()
+        if "grid" in aspects and self.doc is not None:
+            self.params.set_scale(self.doc.scale)
+
+    # -- commands --------------------------------------------------------------------------
+    def set_tool(self, name: str) -> None:
+        self.canvas.set_tool(self.tools[name])
+        self.actions_.tool[name].setChecked(True)
+        self.update_actions()
+
+    def undo(self) -> None:
+        if self.doc is not None and not self.controller.busy:
+            self.box_tool.select(None)
+            self.doc.undo()
+
+    def redo(self) -> None:
+        if self.doc is not None and not self.controller.busy:
+            self.box_tool.select(None)
+            self.doc.redo()
+
+    def current_request(self) -> EditRequest | None:
+        return plan_request(self.doc, self.box_tool.selected) if self.doc is not None else None
+
+    def run_current(self) -> bool:
+        request = self.current_request()
+        if request is None or self.controller.busy:
+            return False
+        if self.info is None:
+            self.show_message("No model is loaded: pick one in the Model box.")
+            return False
+        return self.controller.run(request, self.params)
+
+    def generate_class(self) -> bool:
+        if self.info is None or self.controller.busy or self.doc is None:
+            return False
+        accepted, class_id = self.ask_class(self.params.current_class())
+        if not accepted:
+            return False
+        self.params.class_picker.set_class(class_id)
+        request = EditRequest("generate", None, f"Generate {self._class_label(class_id)}")
+        return self.controller.run(request, self.params)
+
+    def ask_class(self, current: int | None) -> tuple[bool, int | None]:
+        if self.ask_hook is not None:
+            answer = self.ask_hook("class", str(current))
+            return answer != "cancel", None if answer == "none" else int(answer)
+        assert self.info is not None
+        return pick_class(self, self.info.class_names, self.info.supports_guidance, current)
+
+    def escape(self) -> None:
+        """Esc: cancel a run; else discard candidates; else drop a drag / the box selection."""
+        if self.controller.cancel():
+            return
+        if self.doc is not None and self.doc.pending is not None:
+            self.doc.discard_pending()
+            self.show_message("Variations discarded.")
+            return
+        if self.canvas.tool is not None:
+            self.canvas.tool.cancel()
+        self.box_tool.select(None)
+
+    def accept(self) -> None:
+        if not self.controller.busy and self.controller.accept():
+            self.show_message("Accepted. Ctrl+Z undoes it.")
+
+    def browse(self, step: int) -> None:
+        if self.doc is not None and self.doc.pending is not None:
+            self.doc.browse_pending(step)
+            pending = self.doc.pending
+            self.show_message(
+                f"Variation {pending.index + 1} of {pending.count}: Enter accepts, Esc discards."
+            )
+
+    def delete_box(self) -> None:
+        selected = self.box_tool.selected
+        if self.doc is not None and selected is not None:
+            self.box_tool.select(None)
+            self.doc.remove_box(selected)
+
+    def choose_box_class(self) -> None:
+        selected = self.box_tool.selected
+        if self.doc is None or selected is None or self.info is None:
+            return
+        accepted, class_id = self.ask_class(self.doc.boxes[selected].class_id)
+        if accepted:
+            self.doc.set_box(
+                selected, self.doc.boxes[selected].with_class(class_id), "Change box class"
+            )
+
+    def reset_growth(self) -> None:
+        if self.doc is not None:
+            self.doc.set_growth(Growth())
+
+    def _class_changed(self, class_id: int | None) -> None:
+        selected = self.box_tool.selected
+        if (
+            self.doc is not None
+            and selected is not None
+            and self.doc.boxes[selected].class_id != class_id
+        ):
+            self.doc.set_box(
+                selected, self.doc.boxes[selected].with_class(class_id), "Change box class"
+            )
+
+    def _box_selected(self, index: int) -> None:
+        if self.doc is not None and index >= 0:
+            self.params.class_picker.set_class(self.doc.boxes[index].class_id)
+        self.update_actions()
+
+    def _class_label(self, class_id: int | None) -> str:
+        if class_id is None:
+            return "unconditional"
+        names = self.info.class_names if self.info else ()
+        return names[class_id] if 0 <= class_id < len(names) else f"class {class_id}"
+
+    # -- runs ------------------------------------------------------------------------------
+    def branch(self, step_pos: int, variation: int) -> None:
+        accepted, class_id = self.ask_class(self.params.current_class())
+        if accepted:
+            self.controller.branch(step_pos, variation, class_id, self.params.sampler())
+
+    def _run_started(self, view: RunView) -> None:
+        self.viewer.start_run(f"{view.kind.replace('_', ' ').capitalize()}…")
+        self.canvas.set_editable(False)
+
+    def _run_step(self, step: Any) -> None:
+        view = self.controller.view
+        self.viewer.set_total(view.total if view else 0)
+        self.viewer.add_step(step)
+        self._latest_step = step
+        if not self._step_timer.isActive():  # draw the newest step at most every 30 ms
+            self._step_timer.start()
+
+    def _show_latest_step(self) -> None:
+        view, step = self.controller.view, self._latest_step
+        if step is not None and self.controller.busy:
+            self.canvas.show_step(step, view.offset if view else (0, 0))
+
+    def _run_ended(self, view: RunView | None) -> None:
+        self._step_timer.stop()
+        self._latest_step = None
+        self.canvas.clear_step()
+        self.canvas.set_editable(True)
+        finished = view is not None and view.result is not None
+        if view is not None:
+            seed = view.result.request.get("seed") if finished else None
+            self.viewer.title.setText(
+                f"{view.kind.replace('_', ' ').capitalize()}"
+                + (f", seed {seed}" if seed is not None else "")
+            )
+        self.viewer.end_run(finished)
+        self.status.set_progress(0, 0)
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.update_actions()
+
+    def export_steps(self, kind: str) -> None:
+        from maskgit_studio.engine.images import save_frames, save_image
+
+        suffix = "png" if kind == "png" else "gif"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export steps", f"steps.{suffix}", f"*.{suffix}"
+        )
+        if not path:
+            return
+        try:
+            if kind == "png":
+                save_image(path, self.viewer.strip_image())
+            else:
+                save_frames(path, self.viewer.gif_frames())
+        except (OSError, ValueError) as exc:
+            self.report_error(exc, f"export {Path(path).name}")
+
+    # -- feedback --------------------------------------------------------------------------
+    def report_error(self, exc: BaseException, action: str) -> None:
+        if self.error_hook is not None:
+            self.error_hook(*dialogs.describe_error(exc, action))
+        else:
+            dialogs.show_error(self, exc, action)
+
+    def ask(self, kind: str, text: str) -> str:
+        if self.ask_hook is not None:
+            return self.ask_hook(kind, text)
+        if kind == "recover":
+            return dialogs.ask_recover(self, text)
+        return dialogs.ask_save_changes(self, text)
+
+    def show_message(self, text: str) -> None:
+        self.status.show_text(text)
+
+    def update_title(self) -> None:
+        doc = self.doc
+        name = "untitled"
+        if doc is not None and doc.path is not None:
+            name = doc.path.name
+        elif doc is not None and doc.source is not None:
+            name = doc.source.name
+        modified = "*" if doc is not None and doc.modified and not doc.is_blank else ""
+        self.setWindowTitle(f"{name}{modified} — maskgit-studio")
+
+    def update_actions(self) -> None:
+        a, doc, busy = self.actions_, self.doc, self.controller.busy
+        pending = doc is not None and doc.pending is not None
+        a.undo.setEnabled(not busy and doc is not None and doc.history.can_undo)
+        a.redo.setEnabled(not busy and doc is not None and doc.history.can_redo)
+        a.undo.setToolTip(
+            f"Undo {doc.history.undo_label} (Ctrl+Z)" if a.undo.isEnabled() else "Undo"
+        )
+        a.redo.setToolTip(f"Redo {doc.history.redo_label}" if a.redo.isEnabled() else "Redo")
+        for action in (a.run, a.generate):
+            action.setEnabled(not busy and self.info is not None)
+        for action in (a.accept, a.prev, a.next):
+            action.setEnabled(pending and not busy)
+        a.escape.setEnabled(True)
+        for action in (a.clear_mask, a.invert_mask, a.grow_mask, a.new, a.open, a.import_mask):
+            action.setEnabled(not busy)
+        a.delete_box.setEnabled(not busy and self.box_tool.selected is not None)
+        a.box_class.setEnabled(not busy and self.box_tool.selected is not None)
+        self.params.setEnabled(not busy)
+        request = self.current_request()
+        self.status.set_request(request.summary if request else "")
+
+    def _cursor_moved(self, pos: tuple[float, float] | None) -> None:
+        doc = self.doc
+        if pos is None or doc is None:
+            self.status.set_cursor("")
+            return
+        x, y = int(np.floor(pos[0])), int(np.floor(pos[1]))
+        c = doc.cell_size
+        self.status.set_cursor(f"{x}, {y} px · cell {y // c}, {x // c}")
+
+    def _refresh_recent(self, paths: list[str]) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        for path in paths:
+            menu.addAction(Path(path).name, lambda p=path: self.open_path(p)).setToolTip(path)
+        menu.setEnabled(bool(paths))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.controller.shutdown()
+        if not self.files.maybe_save_changes():
+            event.ignore()
+            return
+        self.files.close()
+        event.accept()

@@ -1,0 +1,200 @@
+"""The parameters panel: model, device, class, sampling and editing settings."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from maskgit_studio.engine.config import SCHEDULES, SamplerConfig
+from maskgit_studio.engine.results import ModelInfo
+
+from .class_picker import ClassPicker
+
+MAX_SEED = 2**31 - 1
+
+
+class ParamsPanel(QWidget):
+    """Settings for the next run.
+
+    Signals:
+        model_chosen(str): a model path (from the list or "Open model file…").
+        device_chosen(str): a device name.
+        scale_changed(int): the working scale.
+        browse_model(): the user wants to pick a model file.
+    """
+
+    model_chosen = Signal(str)
+    device_chosen = Signal(str)
+    scale_changed = Signal(int)
+    browse_model = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model_combo = QComboBox()
+        self.model_combo.setToolTip("Bundled, imported and trained models")
+        self.browse_button = QPushButton("…")
+        self.browse_button.setToolTip("Open a model file (.safetensors)")
+        self.browse_button.setFixedWidth(28)
+        self.device_combo = QComboBox()
+        self.info_label = QLabel("No model loaded")
+        self.info_label.setWordWrap(True)
+        self.info_label.setStyleSheet("color: #9aa0a8; font-size: 11px;")
+        self.class_picker = ClassPicker()
+        self.steps = _spin(1, 64, 12, "Decoding iterations T")
+        self.schedule = QComboBox()
+        self.schedule.addItems(SCHEDULES)
+        self.temperature = _dspin(0.0, 20.0, 4.5, 0.5, "Choice temperature (annealed to 0)")
+        self.seed = _spin(0, MAX_SEED, 0, "Random seed")
+        self.seed_lock = QCheckBox("Lock")
+        self.seed_lock.setToolTip("Locked: every run uses this seed; unlocked: a new seed per run")
+        self.dice = QPushButton("New")
+        self.dice.setFixedWidth(44)
+        self.dice.setToolTip("New random seed")
+        self.variations = _spin(1, 16, 1, "Candidates per run (browse with Left/Right)")
+        self.guidance = _dspin(0.0, 20.0, 0.0, 0.5, "Classifier-free guidance scale")
+        self.guidance_label = QLabel("Guidance")
+        self.feather = _spin(-1, 256, -1, "Feather radius in px (auto: chosen by the engine)")
+        self.feather.setSpecialValueText("auto")
+        self.scale = _spin(1, 64, 1, "Working scale: document px per token = f × scale")
+        self._guidance_ok = False
+        self._build()
+        self.model_combo.activated.connect(
+            lambda i: self.model_chosen.emit(self.model_combo.itemData(i))
+        )
+        self.browse_button.clicked.connect(self.browse_model)
+        self.device_combo.activated.connect(
+            lambda i: self.device_chosen.emit(self.device_combo.itemText(i))
+        )
+        self.dice.clicked.connect(self.randomise_seed)
+        self.scale.valueChanged.connect(self.scale_changed)
+        self.set_model_info(None)
+
+    def _build(self) -> None:
+        model_box = QGroupBox("Model")
+        form = QFormLayout(model_box)
+        row = QHBoxLayout()
+        row.addWidget(self.model_combo, 1)
+        row.addWidget(self.browse_button)
+        form.addRow("Model", row)
+        form.addRow("Device", self.device_combo)
+        form.addRow(self.info_label)
+        class_box = QGroupBox("Class")
+        QVBoxLayout(class_box).addWidget(self.class_picker)
+        sampling = QGroupBox("Sampling")
+        form = QFormLayout(sampling)
+        form.addRow("Iterations", self.steps)
+        form.addRow("Schedule", self.schedule)
+        form.addRow("Temperature", self.temperature)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.seed_lock)
+        seed_row.addWidget(self.dice)
+        form.addRow("Seed", seed_row)
+        form.addRow("Variations", self.variations)
+        form.addRow(self.guidance_label, self.guidance)
+        editing = QGroupBox("Editing")
+        form = QFormLayout(editing)
+        form.addRow("Feather", self.feather)
+        form.addRow("Working scale", self.scale)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        for box in (model_box, class_box, sampling, editing):
+            layout.addWidget(box)
+        layout.addStretch(0)
+
+    # -- filling ---------------------------------------------------------------------------
+    def set_models(self, entries: list, current: str | None) -> None:
+        """``entries``: engine ModelEntry records (name, path, source)."""
+        with QSignalBlocker(self.model_combo):
+            self.model_combo.clear()
+            for entry in entries:
+                self.model_combo.addItem(f"{entry.name} ({entry.source})", str(entry.path))
+            if current is not None and self.model_combo.findData(current) < 0:
+                self.model_combo.addItem(Path(current).stem, current)
+            if current is not None:
+                self.model_combo.setCurrentIndex(self.model_combo.findData(current))
+
+    def set_devices(self, devices: list[str], current: str) -> None:
+        with QSignalBlocker(self.device_combo):
+            self.device_combo.clear()
+            self.device_combo.addItems(devices)
+            index = self.device_combo.findText(current.split(":")[0])
+            self.device_combo.setCurrentIndex(max(index, 0))
+
+    def set_model_info(self, info: ModelInfo | None) -> None:
+        """Show what the model can do (guidance only where it has a null class)."""
+        supports = bool(info and info.supports_guidance)
+        self._guidance_ok = supports
+        self.guidance.setVisible(supports)
+        self.guidance_label.setVisible(supports)
+        if not supports:
+            self.guidance.setValue(0.0)
+        if info is None:
+            self.info_label.setText("No model loaded")
+            self.class_picker.set_classes([], False)
+            return
+        self.info_label.setText(
+            f"{info.image_size} px, {info.grid_size}×{info.grid_size} tokens (f = "
+            f"{info.downsample_factor}), {len(info.class_names)} classes, "
+            f"{info.parameters / 1e6:.1f} M parameters, on {info.device}"
+        )
+        self.class_picker.set_classes(info.class_names, info.supports_guidance)
+
+    def set_scale(self, scale: int) -> None:
+        with QSignalBlocker(self.scale):
+            self.scale.setValue(scale)
+
+    # -- reading ---------------------------------------------------------------------------
+    def randomise_seed(self) -> int:
+        self.seed.setValue(random.randint(0, MAX_SEED))
+        return self.seed.value()
+
+    def sampler(self, new_seed: bool = True) -> SamplerConfig:
+        """The sampler for the next run; an unlocked seed is re-drawn first (``new_seed``)."""
+        if new_seed and not self.seed_lock.isChecked():
+            self.randomise_seed()
+        return SamplerConfig(
+            steps=self.steps.value(),
+            schedule=self.schedule.currentText(),
+            choice_temperature=self.temperature.value(),
+            guidance_scale=self.guidance.value() if self._guidance_ok else 0.0,
+            seed=self.seed.value(),
+        )
+
+    def feather_px(self) -> int | None:
+        return None if self.feather.value() < 0 else self.feather.value()
+
+    def current_class(self) -> int | None:
+        return self.class_picker.current_class()
+
+
+def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(lo, hi)
+    spin.setValue(value)
+    spin.setToolTip(tip)
+    return spin
+
+
+def _dspin(lo: float, hi: float, value: float, step: float, tip: str) -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setRange(lo, hi)
+    spin.setSingleStep(step)
+    spin.setValue(value)
+    spin.setToolTip(tip)
+    return spin

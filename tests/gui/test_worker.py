@@ -1,0 +1,107 @@
+"""The worker: exact step signals, results, cancel between steps, failures, no leaked threads."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QObject, Slot
+
+from maskgit_studio.engine.config import SamplerConfig
+from maskgit_studio.engine.results import RunResult, StepResult
+from maskgit_studio.gui.worker import Job
+
+
+class Recorder(QObject):
+    """Receives worker signals in the GUI thread, as the window does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = None
+        self.steps: list = []
+        self.result = None
+        self.cancelled = False
+        self.failed = None
+        self.on_step = None
+
+    @Slot(int)
+    def started(self, total):
+        self.total = total
+
+    @Slot(object)
+    def step(self, step):
+        self.steps.append(step)
+        if self.on_step is not None:
+            self.on_step(step)
+
+    @Slot(object)
+    def finished(self, result):
+        self.result = result
+
+    @Slot()
+    def was_cancelled(self):
+        self.cancelled = True
+
+    @Slot(object)
+    def was_failed(self, exc):
+        self.failed = exc
+
+
+def _start(qtbot, fn, cancel_after=None):
+    """Run ``fn`` in a Job until done; optionally cancel after ``cancel_after`` steps."""
+    recorder = Recorder()
+    job = Job(fn)
+    w = job.worker
+    w.started.connect(recorder.started)
+    w.step.connect(recorder.step)
+    w.finished.connect(recorder.finished)
+    w.cancelled.connect(recorder.was_cancelled)
+    w.failed.connect(recorder.was_failed)
+    if cancel_after is not None:
+        recorder.on_step = lambda s: len(recorder.steps) >= cancel_after and job.cancel()
+    with qtbot.waitSignal(job.done, timeout=30_000):
+        job.start()
+    assert not job.thread.isRunning()
+    return recorder, job
+
+
+def test_every_step_then_the_result(qtbot, session):
+    def start():
+        return session.generate(0, SamplerConfig(steps=6, seed=3), variations=2)
+
+    rec, _ = _start(qtbot, start)
+    assert rec.total == 6 and len(rec.steps) == 6
+    assert all(isinstance(s, StepResult) for s in rec.steps)
+    assert [s.index for s in rec.steps] == list(range(6))
+    assert rec.steps[-1].preview.shape == (2, 64, 64, 3)
+    assert isinstance(rec.result, RunResult) and len(rec.result.images) == 2
+    assert not rec.cancelled and rec.failed is None
+
+
+def test_cancel_stops_within_one_step(qtbot, session):
+    def start():
+        return session.generate(1, SamplerConfig(steps=48, seed=1))
+
+    rec, _ = _start(qtbot, start, cancel_after=2)
+    assert rec.cancelled and rec.result is None
+    assert 2 <= len(rec.steps) <= 3  # the flag is checked before and after each emit
+
+
+def test_failure_reaches_the_gui(qtbot):
+    def start():
+        raise ValueError("the mask selects nothing")
+
+    rec, _ = _start(qtbot, start)
+    assert isinstance(rec.failed, ValueError) and rec.result is None
+
+
+def test_plain_job_returns_its_value(qtbot, session):
+    rec, _ = _start(qtbot, lambda: session.info)
+    assert rec.total == 0 and rec.result.grid_size == 8
+
+
+@pytest.mark.parametrize("n", [3])
+def test_jobs_do_not_leak_threads(qtbot, session, n):
+    jobs = []
+    for _ in range(n):
+        _, job = _start(qtbot, lambda: session.generate(0, SamplerConfig(steps=2)))
+        jobs.append(job)
+    assert all(not j.thread.isRunning() and j.thread.isFinished() for j in jobs)
