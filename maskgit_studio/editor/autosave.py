@@ -67,10 +67,15 @@ class Autosaver:
         self.lock = self.folder / f"{self.session}.lock"
         self._cache = PngCache()
         self._saved: tuple[int, int] | None = None  # (id(doc), version) last written
-        self._write_lock(None)
+        self._write_lock(None, None)
 
-    def _write_lock(self, project: Path | None) -> None:
-        info = {"pid": os.getpid(), "started": time.time(), "project": project and str(project)}
+    def _write_lock(self, project: Path | None, source: Path | None) -> None:
+        info = {
+            "pid": os.getpid(),
+            "started": time.time(),
+            "project": project and str(project),
+            "source": source and str(source),
+        }
         atomic_write_bytes(self.lock, json.dumps(info).encode())
 
     def save(self, doc: Document) -> bool:
@@ -83,7 +88,7 @@ class Autosaver:
         if key == self._saved:
             return False
         save_project(doc, self.path, compress_level=1, cache=self._cache, mark_saved=False)
-        self._write_lock(doc.path)
+        self._write_lock(doc.path, doc.source)
         self._saved = key
         return True
 
@@ -102,10 +107,16 @@ class Recovery:
     lock: Path
     saved_at: float
     project: Path | None
+    source: Path | None = None
 
     @property
     def title(self) -> str:
-        name = self.project.name if self.project else "an unsaved document"
+        if self.project is not None:
+            name = self.project.name
+        elif self.source is not None:
+            name = f"your edit of {self.source.name} (never saved)"
+        else:
+            name = "an unsaved document"
         stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
         return f"{name} (autosaved {stamp})"
 
@@ -130,15 +141,16 @@ def find_recoverable(folder: Path | None = None) -> list[Recovery]:
     found: list[Recovery] = []
     for save in folder.glob(f"*{PROJECT_SUFFIX}"):
         lock = save.with_suffix(".lock")
-        project = None
+        project = source = None
         try:
             info = json.loads(lock.read_text())
             if _pid_alive(int(info["pid"])):
                 continue
             project = Path(info["project"]) if info.get("project") else None
+            source = Path(info["source"]) if info.get("source") else None
         except FileNotFoundError:
             pass  # the lock went first on a clean exit that was cut short: still recoverable
         except (ValueError, KeyError, TypeError, OSError) as exc:
             log.warning("ignoring unreadable autosave lock %s: %s", lock, exc)
-        found.append(Recovery(save, lock, save.stat().st_mtime, project))
+        found.append(Recovery(save, lock, save.stat().st_mtime, project, source))
     return sorted(found, key=lambda r: r.saved_at, reverse=True)

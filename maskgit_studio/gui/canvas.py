@@ -145,6 +145,8 @@ class Canvas(QGraphicsView):
             self.ring_item.set_cells(None, 1)
             return
         selected, draft = self.selected_box(), self.box_draft()
+        if selected is not None and selected >= len(doc.boxes):
+            selected = None  # the box went away (undo, accepted edit); the tool catches up
         labels = [self.class_label(b.class_id) for b in doc.boxes]
         show = doc.pending is None and self.editable
         self.boxes_item.set_boxes(

@@ -207,6 +207,14 @@ class MainWindow(QMainWindow):
         self.update_actions()
 
     def _doc_changed(self, aspects: set[str]) -> None:
+        selected = self.box_tool.selected
+        if (
+            "boxes" in aspects
+            and selected is not None
+            and self.doc
+            and selected >= len(self.doc.boxes)
+        ):
+            self.box_tool.select(None)
         if aspects & {"history", "pending", "runs"}:
             self.update_title()
             self.update_actions()
