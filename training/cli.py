@@ -1,0 +1,233 @@
+"""``maskgit-train`` (also ``python -m training``): train, export and evaluate studio models.
+
+Sub-commands: tokenizer, pretokenize, transformer, export, all, evaluate, preview-data.
+Every training sub-command reads a recipe (``--recipe NAME`` from training/configs/, or a .toml
+path) and writes into a run folder (``--out``, default runs/RECIPE). Any recipe key can be
+overridden with ``--set section.key=VALUE`` (repeatable); shortcuts: ``--steps``,
+``--max-minutes`` (for the stage being run), ``--device``, ``--workers``.
+
+Multi-GPU / multi-node: ``torchrun --nproc-per-node N -m training transformer ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from training.recipes import available_recipes, describe_overrides, load_recipe
+
+log = logging.getLogger("training")
+
+STAGES = ("tokenizer", "pretokenize", "transformer", "export")
+
+EPILOG = """recipe keys (override any with --set KEY=VALUE; VALUE is TOML, bare words are strings):
+{keys}
+
+examples:
+  maskgit-train all --recipe default
+  maskgit-train tokenizer --recipe default --set tokenizer.steps=2000 --max-minutes 30
+  maskgit-train transformer --set transformer.lr=1e-3 --set transformer.model.num_layers=8
+  torchrun --nproc-per-node 2 -m training transformer --recipe default
+Stages resume from OUT/STAGE/state.pt after a kill; Ctrl-C / SIGTERM saves and stops.
+"""
+
+
+def _add_recipe_options(p: argparse.ArgumentParser, stage_shortcuts: bool = True) -> None:
+    p.add_argument(
+        "--recipe",
+        default="default",
+        help=f"recipe name ({', '.join(available_recipes()) or 'none'}) or .toml path",
+    )
+    p.add_argument("--out", type=Path, default=None, help="run folder (default: runs/RECIPE)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a recipe key, e.g. transformer.steps=2000 (repeatable)",
+    )
+    p.add_argument("--device", default=None, help="auto, cpu, cuda, mps (recipe key: device)")
+    p.add_argument("--workers", type=int, default=None, help="data loader workers (data.workers)")
+    if stage_shortcuts:
+        p.add_argument("--steps", type=int, default=None, help="this stage's step budget")
+        p.add_argument(
+            "--max-minutes",
+            type=float,
+            default=None,
+            help="this stage's wall-clock budget in minutes (0 = none)",
+        )
+    p.add_argument(
+        "--restart", action="store_true", help="discard this stage's checkpoint and start over"
+    )
+    p.add_argument(
+        "--stop-at-step",
+        type=int,
+        default=None,
+        help="save and stop once this step is reached (resume later)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="maskgit-train",
+        description="Train a MaskGIT studio model: tokenizer -> pretokenize -> transformer -> "
+        "export (or all of them with `all`).",
+        epilog=EPILOG.format(keys=describe_overrides()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    helps = {
+        "tokenizer": "train the VQ tokenizer (stage 1)",
+        "pretokenize": "encode the dataset to token arrays with the trained tokenizer (stage 2)",
+        "transformer": "train the masked-token transformer on the tokens (stage 3)",
+        "export": "write the studio model bundle (.safetensors) from the trained stages",
+    }
+    for name, text in helps.items():
+        p = sub.add_parser(name, help=text, description=text)
+        _add_recipe_options(p, stage_shortcuts=name in ("tokenizer", "transformer"))
+        if name == "export":
+            p.add_argument(
+                "--output",
+                type=Path,
+                default=None,
+                help="bundle path (default: OUT/model.safetensors)",
+            )
+    p = sub.add_parser(
+        "all",
+        help="run every stage in order, skipping finished ones",
+        description="Run tokenizer, pretokenize, transformer and export; "
+        "finished stages are skipped, unfinished ones resume.",
+    )
+    _add_recipe_options(p, stage_shortcuts=False)
+    p.add_argument("--output", type=Path, default=None, help="bundle path for the export")
+
+    p = sub.add_parser("preview-data", help="write a contact sheet of dataset images")
+    p.add_argument("--data", default="procedural", help="procedural, procedural:SEED or a folder")
+    p.add_argument("--out", type=Path, default=Path("data-preview.png"), help="output image")
+    p.add_argument("--count", type=int, default=48, help="number of images")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--image-size", type=int, default=128)
+
+    try:
+        from training.evaluate import add_parser as add_evaluate_parser
+    except ImportError:
+        add_evaluate_parser = None
+    if add_evaluate_parser is not None:
+        add_evaluate_parser(sub)
+    return parser
+
+
+def recipe_from_args(args: argparse.Namespace, stage: str | None = None) -> dict:
+    """The recipe with --set overrides and the shortcut flags applied (shortcuts win)."""
+    overrides = list(args.overrides)
+    if args.device is not None:
+        overrides.append(f'device="{args.device}"')
+    if args.workers is not None:
+        overrides.append(f"data.workers={args.workers}")
+    if stage is not None and getattr(args, "steps", None) is not None:
+        overrides.append(f"{stage}.steps={args.steps}")
+    if stage is not None and getattr(args, "max_minutes", None) is not None:
+        overrides.append(f"{stage}.max_minutes={args.max_minutes}")
+    return load_recipe(args.recipe, overrides)
+
+
+def out_dir_for(args: argparse.Namespace, recipe: dict) -> Path:
+    return args.out if args.out is not None else Path("runs") / recipe["name"]
+
+
+def run_stage(stage: str, recipe: dict, out: Path, args: argparse.Namespace) -> dict:
+    """Run one stage in this process (joins torchrun's process group when launched by it)."""
+    from training import distributed as D
+
+    ctx = D.init_distributed(recipe["device"])
+    kwargs = {"restart": args.restart}
+    if stage in ("tokenizer", "transformer"):
+        kwargs["stop_at_step"] = args.stop_at_step
+    try:
+        if stage == "tokenizer":
+            from training.train_tokenizer import train_tokenizer
+
+            return train_tokenizer(recipe, out, ctx, **kwargs)
+        if stage == "pretokenize":
+            from training.pretokenize import pretokenize
+
+            return pretokenize(recipe, out, ctx, **kwargs)
+        if stage == "transformer":
+            from training.train_transformer import train_transformer
+
+            return train_transformer(recipe, out, ctx, **kwargs)
+        if stage == "export":
+            from training.export import export_bundle
+
+            if ctx.is_main:
+                path = export_bundle(recipe, out, getattr(args, "output", None))
+                return {"stage": "export", "complete": True, "path": str(path)}
+            return {"stage": "export", "complete": True}
+    finally:
+        if stage == "export":
+            D.barrier(ctx)
+    raise ValueError(f"unknown stage {stage!r}")
+
+
+def run_all(recipe: dict, out: Path, args: argparse.Namespace) -> int:
+    """Each stage in order; stop (exit 3) when one ends unfinished (interrupted)."""
+    for stage in STAGES:
+        restart, args.restart = args.restart, False  # --restart on `all` means: from scratch
+        if restart:
+            import shutil
+
+            shutil.rmtree(out, ignore_errors=True)
+        status = run_stage(stage, recipe, out, args)
+        if not status.get("complete"):
+            print(
+                f"{stage} stopped before finishing ({status.get('reason')}); "
+                f"run the same command again to resume",
+                file=sys.stderr,
+            )
+            return 3
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    try:
+        if args.command == "preview-data":
+            from training.contact_sheet import preview_data
+
+            path = preview_data(
+                args.out,
+                dataset=args.data,
+                count=args.count,
+                seed=args.seed,
+                image_size=args.image_size,
+            )
+            print(path)
+            return 0
+        if args.command == "evaluate":
+            from training.evaluate import run_evaluate
+
+            return int(run_evaluate(args) or 0)
+        stage = args.command if args.command in ("tokenizer", "transformer") else None
+        recipe = recipe_from_args(args, stage)
+        out = out_dir_for(args, recipe)
+        if args.command == "all":
+            return run_all(recipe, out, args)
+        status = run_stage(args.command, recipe, out, args)
+        return 0 if status.get("complete") else 3
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"maskgit-train: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Machinery shared by the training stages: data order, budgets, LR schedule, checkpoint timing.
+
+Data order is a pure function of (seed, dataset length, global batch, step): step s reads the
+global sample positions [s*B, (s+1)*B) of an endless stream of seeded epoch permutations. So a
+resumed run reads exactly the batches an uninterrupted one would, with any number of workers
+or DDP ranks (each rank takes a strided slice of the global batch).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from functools import lru_cache
+
+import torch
+
+from training.distributed import DistContext, shard
+
+
+@lru_cache(maxsize=4)
+def _permutation(seed: int, length: int, epoch: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(length, generator=g)
+
+
+def global_batch_indices(seed: int, length: int, batch: int, step: int) -> torch.Tensor:
+    """(batch,) int64 dataset indices read at ``step`` (epochs are seeded permutations)."""
+    start = step * batch
+    out = []
+    while len(out) < batch:
+        epoch, offset = divmod(start + len(out), length)
+        take = min(batch - len(out), length - offset)
+        out.extend(_permutation(seed, length, epoch)[offset : offset + take].tolist())
+    return torch.tensor(out, dtype=torch.long)
+
+
+class StepBatchSampler:
+    """DataLoader batch sampler yielding this rank's indices for steps start, start+1, ...
+
+    Endless: the training loop decides when to stop.
+    """
+
+    def __init__(
+        self, seed: int, length: int, global_batch: int, start_step: int, ctx: DistContext
+    ) -> None:
+        self.seed, self.length, self.batch = seed, length, global_batch
+        self.start_step = start_step
+        self.ctx = ctx
+        ctx.local_batch(global_batch)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        step = self.start_step
+        while True:
+            idx = global_batch_indices(self.seed, self.length, self.batch, step)
+            yield shard(idx, self.ctx).tolist()
+            step += 1
+
+
+class Budget:
+    """A stage's budget: a step count and an optional wall-clock limit across resumes.
+
+    Args:
+        steps: total optimisation steps.
+        max_minutes: total training minutes (0 = unlimited), counted across resumes.
+        elapsed_before: seconds spent by earlier runs of this stage (from the checkpoint).
+    """
+
+    def __init__(self, steps: int, max_minutes: float, elapsed_before: float = 0.0) -> None:
+        self.steps = steps
+        self.max_seconds = max_minutes * 60.0
+        self.elapsed_before = elapsed_before
+        self._t0 = time.monotonic()
+
+    def elapsed(self) -> float:
+        return self.elapsed_before + time.monotonic() - self._t0
+
+    def progress(self, step: int) -> float:
+        """Fraction of the budget used: the larger of the step and time fractions."""
+        p = step / self.steps
+        if self.max_seconds > 0:
+            p = max(p, self.elapsed() / self.max_seconds)
+        return min(p, 1.0)
+
+    def finished(self, step: int) -> str | None:
+        """None while budget is left, else why the stage is complete."""
+        if step >= self.steps:
+            return "steps"
+        if self.max_seconds > 0 and self.elapsed() >= self.max_seconds:
+            return "time limit"
+        return None
+
+
+def lr_factor(step: int, warmup: int, progress: float, final_fraction: float) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine decay to ``final_fraction``.
+
+    ``progress`` in [0, 1] is the budget fraction (Budget.progress), so under a time limit the
+    decay follows the clock and still ends near the final LR.
+    """
+    warm = min(1.0, (step + 1) / warmup) if warmup > 0 else 1.0
+    cosine = 0.5 * (1 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
+    return warm * (final_fraction + (1 - final_fraction) * cosine)
+
+
+class CheckpointTimer:
+    """Due every ``every`` steps or every ``minutes`` of wall-clock time, whichever comes first."""
+
+    def __init__(self, every: int, minutes: float) -> None:
+        self.every = max(int(every), 0)
+        self.seconds = minutes * 60.0
+        self._last = time.monotonic()
+
+    def due(self, step: int) -> bool:
+        if self.every and step % self.every == 0:
+            return True
+        return self.seconds > 0 and time.monotonic() - self._last >= self.seconds
+
+    def mark(self) -> None:
+        self._last = time.monotonic()
+
+
+def is_procedural(recipe: dict) -> bool:
+    source = str(recipe["data"]["source"])
+    return source == "procedural" or source.startswith("procedural:")
+
+
+def open_dataset(recipe: dict, train: bool = True, length: int | None = None):
+    """The recipe's dataset: items ((3, S, S) float in [0, 1], label), with ``class_names``.
+
+    Procedural data has a disjoint held-out stream (``train=False``); for an image folder the
+    evaluation view is the centre crop of the same images (no separate split).
+    """
+    from training.data import make_dataset
+
+    data = recipe["data"]
+    kwargs = {}
+    if is_procedural(recipe):
+        kwargs["length"] = int(length or data["length"])
+    return make_dataset(
+        data["source"], image_size=data["image_size"], train=train, seed=recipe["seed"], **kwargs
+    )
+
+
+def step_seed(seed: int, step: int, rank: int = 0, salt: int = 0) -> int:
+    """A seed for the randomness of one step on one rank (repeatable on resume, any world size)."""
+    return (seed * 1_000_003 + step * 7_919 + rank * 104_729 + salt * 15_485_863) % (2**63 - 1)
