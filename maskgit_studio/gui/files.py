@@ -20,10 +20,11 @@ from maskgit_studio.editor import (
     load_project,
     save_project,
 )
-from maskgit_studio.engine.images import load_image, save_image
+from maskgit_studio.engine.images import load_image, save_frames, save_image
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
+    from .step_viewer import StepViewer
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,20 @@ class FileController(QObject):
             export_mask(path, doc.mask, doc.shape, doc.cell_size)
         except OSError as exc:
             self.window.report_error(exc, f"export the mask {Path(path).name}")
+
+    def export_steps(self, kind: str, viewer: StepViewer) -> None:
+        """The step viewer's Figure-2 strip as PNG ("png") or its steps as a GIF ("gif")."""
+        suggestion = str(Path(self._last_dir()) / f"{self._stem()}-steps.{kind}")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export steps", suggestion, f"*.{kind}")
+        if not path:
+            return
+        try:
+            if kind == "png":
+                save_image(path, viewer.strip_image())
+            else:
+                save_frames(path, viewer.gif_frames())
+        except (OSError, ValueError) as exc:
+            self.window.report_error(exc, f"export {Path(path).name}")
 
     def maybe_save_changes(self) -> bool:
         """Before the document goes away: True to go on (saved or discarded), False to stop."""

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QScrollArea
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea
 
 from maskgit_studio.editor import Document, EditRequest, Growth, plan_request
 from maskgit_studio.engine.results import ModelInfo
@@ -24,8 +24,10 @@ from .actions import build_actions, build_menus, build_toolbar
 from .canvas import Canvas
 from .class_picker import pick_class
 from .files import FileController
+from .live import LiveRun
+from .models import ModelController
 from .params_panel import ParamsPanel
-from .runner import RunController, RunView
+from .runner import RunController
 from .status import StatusBar
 from .step_viewer import StepViewer
 from .tools import BoxTool, BrushSize, BrushTool, EraserTool, OutpaintTool
@@ -54,11 +56,6 @@ class MainWindow(QMainWindow):
         self.error_hook: Callable[[str, str], None] | None = None  # tests capture dialogs
         self.ask_hook: Callable[[str, str], str] | None = None
         self._queued_open: str | None = None
-        self._latest_step: Any = None
-        self._step_timer = QTimer(self)
-        self._step_timer.setSingleShot(True)
-        self._step_timer.setInterval(30)
-        self._step_timer.timeout.connect(self._show_latest_step)
         self.setWindowTitle("maskgit-studio")
         self.resize(1440, 920)
         self.canvas = Canvas(self)
@@ -68,6 +65,8 @@ class MainWindow(QMainWindow):
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self.controller = RunController(session, self)
+        self.models = ModelController(self)
+        self.live = LiveRun(self.controller, self.canvas, self.viewer, self.status)
         self.files = FileController(
             self, settings or QSettings("maskgit-studio", "studio"), autosave_dir
         )
@@ -111,57 +110,33 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         c, p = self.controller, self.params
         c.busy_changed.connect(self._busy_changed)
-        c.progress.connect(self.status.set_progress)
         c.message.connect(self.show_message)
-        c.run_started.connect(self._run_started)
-        c.step.connect(self._run_step)
-        c.run_ended.connect(self._run_ended)
         c.error.connect(self.report_error)
         self.canvas.cursor_moved.connect(self._cursor_moved)
         self.canvas.zoom_changed.connect(self.status.set_zoom)
         self.canvas.files_dropped.connect(lambda paths: self.open_path(paths[0]))
         self.files.recent_changed.connect(self._refresh_recent)
-        p.model_chosen.connect(self.load_model)
-        p.browse_model.connect(self._browse_model)
-        p.device_chosen.connect(self.set_device)
+        self.models.loaded.connect(self._model_loaded)
         p.scale_changed.connect(lambda s: self.doc and self.doc.set_grid(scale=s))
         p.class_picker.class_changed.connect(self._class_changed)
         self.box_tool.selection_changed.connect(self._box_selected)
         self.viewer.branch_requested.connect(self.branch)
-        self.viewer.export_requested.connect(self.export_steps)
+        self.viewer.export_requested.connect(
+            lambda kind: self.files.export_steps(kind, self.viewer)
+        )
 
     # -- start-up, models, documents -------------------------------------------------------
     def start(self, path: str | None = None) -> None:
         """Offer crash recovery, then load the model in the worker and open ``path``."""
         recovered = self.files.offer_recovery()
         self._queued_open = None if recovered else path
-        self.params.set_models(self.session.available_models(), None)
-        self.params.set_devices(self.session.available_devices(), "auto")
-        self.show_message("Loading the model…")
-        self.controller.call(lambda: self.session.info, self._model_loaded, "load the model")
+        self.models.start()
 
     def load_model(self, model: str) -> None:
-        self.show_message(f"Loading {Path(model).name}…")
-        self.controller.call(lambda: self.session.load(model), self._model_loaded, "load the model")
-
-    def set_device(self, name: str) -> None:
-        def move() -> ModelInfo:
-            self.session.set_device(name)
-            return self.session.info
-
-        self.controller.call(move, self._model_loaded, f"use the device {name}")
-
-    def _browse_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "Models (*.safetensors)")
-        if path:
-            self.load_model(path)
+        self.models.load(model)
 
     def _model_loaded(self, info: ModelInfo) -> None:
         self.info = info
-        self.params.set_model_info(info)
-        self.params.set_models(self.session.available_models(), info.path)
-        self.params.set_devices(self.session.available_devices(), info.device)
-        self.show_message(f"Model {info.name} ready on {info.device}.")
         if self._queued_open is not None:
             path, self._queued_open = self._queued_open, None
             self.open_path(path)
@@ -338,57 +313,8 @@ class MainWindow(QMainWindow):
         if accepted:
             self.controller.branch(step_pos, variation, class_id, self.params.sampler())
 
-    def _run_started(self, view: RunView) -> None:
-        self.viewer.start_run(f"{view.kind.replace('_', ' ').capitalize()}…")
-        self.canvas.set_editable(False)
-
-    def _run_step(self, step: Any) -> None:
-        view = self.controller.view
-        self.viewer.set_total(view.total if view else 0)
-        self.viewer.add_step(step)
-        self._latest_step = step
-        if not self._step_timer.isActive():  # draw the newest step at most every 30 ms
-            self._step_timer.start()
-
-    def _show_latest_step(self) -> None:
-        view, step = self.controller.view, self._latest_step
-        if step is not None and self.controller.busy:
-            self.canvas.show_step(step, view.offset if view else (0, 0))
-
-    def _run_ended(self, view: RunView | None) -> None:
-        self._step_timer.stop()
-        self._latest_step = None
-        self.canvas.clear_step()
-        self.canvas.set_editable(True)
-        finished = view is not None and view.result is not None
-        if view is not None:
-            seed = view.result.request.get("seed") if finished else None
-            self.viewer.title.setText(
-                f"{view.kind.replace('_', ' ').capitalize()}"
-                + (f", seed {seed}" if seed is not None else "")
-            )
-        self.viewer.end_run(finished)
-        self.status.set_progress(0, 0)
-
     def _busy_changed(self, busy: bool) -> None:
         self.update_actions()
-
-    def export_steps(self, kind: str) -> None:
-        from maskgit_studio.engine.images import save_frames, save_image
-
-        suffix = "png" if kind == "png" else "gif"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export steps", f"steps.{suffix}", f"*.{suffix}"
-        )
-        if not path:
-            return
-        try:
-            if kind == "png":
-                save_image(path, self.viewer.strip_image())
-            else:
-                save_frames(path, self.viewer.gif_frames())
-        except (OSError, ValueError) as exc:
-            self.report_error(exc, f"export {Path(path).name}")
 
     # -- feedback --------------------------------------------------------------------------
     def report_error(self, exc: BaseException, action: str) -> None:
@@ -437,7 +363,13 @@ class MainWindow(QMainWindow):
         a.box_class.setEnabled(not busy and self.box_tool.selected is not None)
         self.params.setEnabled(not busy)
         request = self.current_request()
-        self.status.set_request(request.summary if request else "")
+        if busy:
+            hint = "Esc: cancel"
+        elif pending:
+            hint = "Enter: accept · ←/→: browse · Esc: discard"
+        else:
+            hint = f"Ctrl+Enter: {request.summary}" if request else ""
+        self.status.set_request(hint)
 
     def _cursor_moved(self, pos: tuple[float, float] | None) -> None:
         doc = self.doc

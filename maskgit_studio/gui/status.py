@@ -29,7 +29,7 @@ class StatusBar(QStatusBar):
         self.text.setText(text)
 
     def set_request(self, text: str) -> None:
-        self.request.setText(f"Ctrl+Enter: {text}" if text else "")
+        self.request.setText(text)
 
     def set_cursor(self, text: str) -> None:
         self.cursor.setText(text)

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,9 @@ class Job(QObject):
         self.thread.setObjectName("maskgit-worker")
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.process)
-        self.worker.done.connect(self.thread.quit)
+        # Direct: the worker thread ends its own event loop, so wait() works even while the GUI
+        # thread is blocked in it (shutdown).
+        self.worker.done.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
         self.thread.finished.connect(self._finished)
 
     def start(self) -> None:

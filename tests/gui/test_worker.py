@@ -105,3 +105,18 @@ def test_jobs_do_not_leak_threads(qtbot, session, n):
         _, job = _start(qtbot, lambda: session.generate(0, SamplerConfig(steps=2)))
         jobs.append(job)
     assert all(not j.thread.isRunning() and j.thread.isFinished() for j in jobs)
+
+
+def test_shutdown_joins_a_running_job_at_once(qtbot, session):
+    import time
+
+    job = Job(lambda: session.generate(0, SamplerConfig(steps=64)))
+    recorder = Recorder()
+    job.worker.step.connect(recorder.step)
+    job.start()
+    qtbot.waitUntil(lambda: len(recorder.steps) >= 1, timeout=10_000)
+    job.cancel()
+    start = time.perf_counter()
+    assert job.wait(10_000)  # the GUI thread blocks here: the worker must quit by itself
+    assert time.perf_counter() - start < 5
+    assert not job.thread.isRunning()
