@@ -76,7 +76,7 @@ def test_box_drag_snaps_and_shows_the_engine_ring(window):
 def test_box_move_and_resize_by_handle(window):
     doc = _open(window)
     window.set_tool("box")
-    drag(window.canvas, [(8, 8), (31, 31)])
+    drag(window.canvas, [(10, 10), (30, 30)])
     assert doc.boxes[0].xywh == (8, 8, 24, 24)
     drag(window.canvas, [(20, 20), (37, 45)])  # move by about (17, 25) -> (16, 24)
     assert doc.boxes[0].xywh == (24, 32, 24, 24)
