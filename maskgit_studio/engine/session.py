@@ -182,7 +182,7 @@ class EngineSession:
         request = self._request("generate", class_id, sampler, variations)
         context = BranchContext(None, token, sampler)
         steps = generate_steps(model, token, sampler, variations, previews, request)
-        return Run(self._remembering(steps, context), pass_total(sampler))
+        return Run(self._remembering(steps, context), pass_total(sampler), model.device)
 
     def inpaint(
         self,
@@ -367,7 +367,9 @@ class EngineSession:
                 model, token, branch_sampler, 1, previews, request, start_ids=resume_ids
             )
             new_context = BranchContext(None, token, sampler)
-            return Run(self._remembering(steps, new_context), pass_total(branch_sampler))
+            return Run(
+                self._remembering(steps, new_context), pass_total(branch_sampler), model.device
+            )
         p = step.pass_index
         edit_sampler = sampler.replace(start_iter=editing.editing_start_iter(sampler.steps, 0))
         doc = rebuild_before_pass(job, context, p, variation)
@@ -387,7 +389,7 @@ class EngineSession:
             (resume_ids, start),
         )
         total = (sampler.steps - start) + pass_total(edit_sampler) * (len(job.passes) - p - 1)
-        return Run(self._remembering(steps, new_context), total)
+        return Run(self._remembering(steps, new_context), total, model.device)
 
     # -- internals ---------------------------------------------------------------------------
     def _edit(
@@ -434,7 +436,9 @@ class EngineSession:
         log.info(
             "%s: %d pass(es) at scale %d, %d cells", operation, len(passes), scale, int(cells.sum())
         )
-        return Run(self._remembering(steps, context), pass_total(sampler) * len(passes))
+        return Run(
+            self._remembering(steps, context), pass_total(sampler) * len(passes), model.device
+        )
 
     def _remembering(self, steps, context: BranchContext):
         """Wrap a step generator so its result is registered for ``branch``."""

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .config import SamplerConfig
+from .device import is_out_of_memory, release_cached_memory
 from .editing import EditPass, cells_to_pixels
 from .editing_composite import composite, crop_padded, downscale, feather_weights, upscale
 from .results import RunResult, StepResult
@@ -31,10 +32,16 @@ class Run:
         total_steps: exactly how many StepResults iterating will yield.
         result: the RunResult after the last step, else None.
         cancelled: True after ``close()`` before the end.
+
+    Iterate and ``close()`` from one thread (a generator cannot be closed while it runs). An
+    accelerator running out of memory surfaces as a ``MemoryError`` with advice.
     """
 
-    def __init__(self, steps: StepGen, total_steps: int) -> None:
+    def __init__(
+        self, steps: StepGen, total_steps: int, device: torch.device | None = None
+    ) -> None:
         self._steps = steps
+        self.device = device
         self.total_steps = total_steps
         self.result: RunResult | None = None
         self.cancelled = False
@@ -51,6 +58,15 @@ class Run:
             except StopIteration as stop:
                 self.result = stop.value
                 raise StopIteration from None
+            except RuntimeError as exc:
+                if not is_out_of_memory(exc):
+                    raise
+                if self.device is not None:
+                    release_cached_memory(self.device)
+                raise MemoryError(
+                    "the device ran out of memory: try fewer variations, a smaller scale, or "
+                    "the CPU device"
+                ) from exc
 
     def close(self) -> None:
         """Cancel between steps (a no-op once finished)."""
