@@ -5,7 +5,8 @@ Loading honours EXIF orientation and converts every mode to 8-bit RGB:
 - images with alpha ("RGBA", "LA", "PA", "RGBa") are flattened over white (MaskGIT has no alpha);
 - CMYK, YCbCr, LAB, HSV use Pillow's conversion to RGB;
 - 16-bit and 32-bit integer images ("I;16*", "I") are scaled 0..65535 -> 0..255, float images
-  ("F") are clipped to 0..255, 1-bit images map to black/white.
+  ("F") in [0, 1] are scaled to 0..255 (others clipped to 0..255), 1-bit images map to
+  black/white.
 Images over ``MAX_PIXELS`` pixels are refused before decoding (a clear ValueError), which also
 guards against decompression bombs. Saving is atomic: a temporary file in the target folder is
 renamed over the target only once it is complete.
@@ -68,7 +69,10 @@ def to_rgb_array(image: Image.Image) -> np.ndarray:
         gray = np.clip(np.rint(values / 257.0), 0, 255).astype(np.uint8)
         return np.repeat(gray[..., None], 3, axis=2)
     if mode == "F":
-        gray = np.clip(np.rint(np.asarray(image, dtype=np.float64)), 0, 255).astype(np.uint8)
+        values = np.nan_to_num(np.asarray(image, dtype=np.float64))
+        if values.size and values.max() <= 1.0:  # float images are usually stored in [0, 1]
+            values = values * 255.0
+        gray = np.clip(np.rint(values), 0, 255).astype(np.uint8)
         return np.repeat(gray[..., None], 3, axis=2)
     if mode == "P" or mode == "PA":
         image = image.convert("RGBA")

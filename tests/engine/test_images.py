@@ -60,6 +60,11 @@ def test_cmyk_and_16bit_are_converted(tmp_path):
     np.testing.assert_array_equal(images.load_image(path), np.full((3, 3, 3), 255, np.uint8))
 
 
+def test_float_images_in_unit_range_are_scaled(tmp_path):
+    path = _save(tmp_path, Image.fromarray(np.full((2, 3), 0.5, dtype=np.float32)), "f.tif")
+    np.testing.assert_array_equal(images.load_image(path), np.full((2, 3, 3), 128, np.uint8))
+
+
 def test_too_many_pixels_refused_with_clear_message(tmp_path):
     path = _save(tmp_path, Image.new("RGB", (100, 100)), "big.png")
     with pytest.raises(ValueError, match="limit"):
