@@ -161,9 +161,19 @@ def run_stage(stage: str, recipe: dict, out: Path, args: argparse.Namespace) -> 
 
             return train_transformer(recipe, out, ctx, **kwargs)
         if stage == "export":
-            from training.export import export_bundle
+            from training.export import bundle_path, export_bundle
 
             if ctx.is_main:
+                path = bundle_path(recipe, out, getattr(args, "output", None))
+                trained = out / "transformer" / "transformer.safetensors"
+                fresh = path.is_file() and trained.is_file()
+                if (
+                    args.command == "all"
+                    and fresh
+                    and path.stat().st_mtime >= trained.stat().st_mtime
+                ):
+                    log.info("export up to date (%s); skipping", path)
+                    return {"stage": "export", "complete": True, "path": str(path)}
                 path = export_bundle(recipe, out, getattr(args, "output", None))
                 return {"stage": "export", "complete": True, "path": str(path)}
             return {"stage": "export", "complete": True}

@@ -34,7 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "data": {
         "source": "procedural",  # "procedural", "procedural:SEED" or an image-folder path
         "image_size": 128,
-        "length": 200_000,  # procedural training items (folders: their own size)
+        "length": 20_000,  # procedural images the tokenizer cycles through
+        "cache": True,  # keep rendered procedural images on disk (OUT/cache, 48 KB each)
         "held_out": 64,  # held-out images for the tokenizer's PSNR / codebook usage
         "workers": 1,  # DataLoader worker processes for the tokenizer stage
     },

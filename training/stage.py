@@ -12,7 +12,9 @@ import math
 import time
 from collections.abc import Iterator
 from functools import lru_cache
+from pathlib import Path
 
+import numpy as np
 import torch
 
 from training.distributed import DistContext, shard
@@ -124,11 +126,14 @@ def is_procedural(recipe: dict) -> bool:
     return source == "procedural" or source.startswith("procedural:")
 
 
-def open_dataset(recipe: dict, train: bool = True, length: int | None = None):
+def open_dataset(
+    recipe: dict, train: bool = True, length: int | None = None, cache_dir: Path | None = None
+):
     """The recipe's dataset: items ((3, S, S) float in [0, 1], label), with ``class_names``.
 
     Procedural data has a disjoint held-out stream (``train=False``); for an image folder the
-    evaluation view is the centre crop of the same images (no separate split).
+    evaluation view is the centre crop of the same images (no separate split). With
+    ``cache_dir`` (procedural only) the first ``data.length`` training images are cached.
     """
     from training.data import make_dataset
 
@@ -136,11 +141,73 @@ def open_dataset(recipe: dict, train: bool = True, length: int | None = None):
     kwargs = {}
     if is_procedural(recipe):
         kwargs["length"] = int(length or data["length"])
-    return make_dataset(
+    dataset = make_dataset(
         data["source"], image_size=data["image_size"], train=train, seed=recipe["seed"], **kwargs
     )
+    if cache_dir is not None and data["cache"] and is_procedural(recipe) and train:
+        return CachedImages(dataset, cache_dir, data["length"])
+    return dataset
 
 
 def step_seed(seed: int, step: int, rank: int = 0, salt: int = 0) -> int:
     """A seed for the randomness of one step on one rank (repeatable on resume, any world size)."""
     return (seed * 1_000_003 + step * 7_919 + rank * 104_729 + salt * 15_485_863) % (2**63 - 1)
+
+
+class CachedImages:
+    """A procedural dataset whose rendered images are kept in a uint8 .npy memmap on disk.
+
+    Items are pure functions of the index, so the first read renders and stores an image and
+    later epochs (and the pretokenize stage) just read it back: rendering a 128 px scene costs
+    about as much CPU as a tokenizer training step on it. Safe with DataLoader workers (each
+    index is written by whoever reads it first; the flag is set after the pixels).
+
+    Args:
+        dataset: items ((3, S, S) float, label), with ``image(i)`` -> (uint8 (S, S, 3), label).
+        folder: where the cache files live.
+        count: cached items (indices >= count pass through uncached).
+    """
+
+    def __init__(self, dataset, folder: Path, count: int) -> None:
+        self.dataset = dataset
+        self.class_names = dataset.class_names
+        self.count = count  # the cache's identity: the same file whatever len(dataset) is
+        s = dataset.image_size
+        stem = f"{type(dataset).__name__}-{dataset.seed}-{dataset.split}-{s}px-{self.count}"
+        self.paths = [folder / f"{stem}.{kind}.npy" for kind in ("images", "labels", "done")]
+        folder.mkdir(parents=True, exist_ok=True)
+        specs = [
+            ((self.count, s, s, 3), np.uint8),
+            ((self.count,), np.int32),
+            ((self.count,), np.uint8),
+        ]
+        for path, (shape, dtype) in zip(self.paths, specs):
+            if not path.is_file():  # created once, in the main process, before workers start
+                np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape).flush()
+        self._arrays = None
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def _open(self):
+        if self._arrays is None:  # opened lazily so that workers open their own maps
+            self._arrays = [np.load(p, mmap_mode="r+") for p in self.paths]
+        return self._arrays
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_arrays": None}
+
+    def image(self, index: int) -> tuple[np.ndarray, int]:
+        if index >= self.count:
+            return self.dataset.image(index)
+        images, labels, done = self._open()
+        if done[index]:
+            return np.array(images[index]), int(labels[index])
+        image, label = self.dataset.image(index)
+        images[index], labels[index] = image, label
+        done[index] = 1
+        return image, label
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        image, label = self.image(index)
+        return torch.from_numpy(image).permute(2, 0, 1).float().div_(255.0), label

@@ -193,7 +193,7 @@ def train_tokenizer(
         log.info("resuming tokenizer from step %d", step)
 
     model, dmodel = D.wrap(_TrainForward(tokenizer), ctx), D.wrap(disc, ctx)
-    dataset = open_dataset(recipe, train=True)
+    dataset = open_dataset(recipe, train=True, cache_dir=Path(out_dir) / "cache")
     held = open_dataset(recipe, train=False, length=recipe["data"]["held_out"])
     held_images = torch.stack([held[i][0] for i in range(recipe["data"]["held_out"])])
     workers = recipe["data"]["workers"]

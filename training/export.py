@@ -1,0 +1,88 @@
+"""Stage 4: write the studio model bundle (engine.checkpoint.save_bundle) from a finished run.
+
+The bundle holds the trained tokenizer, the transformer's EMA weights, the class names, and a
+provenance record: the full recipe, what data it saw, the final metrics of each stage, step
+counts, measured throughputs, and software versions.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import platform
+from pathlib import Path
+
+import torch
+
+from maskgit_studio.engine.checkpoint import save_bundle
+from training import pretokenize as pretok
+from training import train_tokenizer as tok_stage
+from training import train_transformer as tr_stage
+from training.run_state import STATUS_FILE, read_json
+
+log = logging.getLogger(__name__)
+
+
+def bundle_path(recipe: dict, out_dir: str | Path, output: str | Path | None = None) -> Path:
+    return Path(output) if output is not None else Path(out_dir) / recipe["export"]["filename"]
+
+
+def build_provenance(recipe: dict, out_dir: Path, tok_info: dict, tr_info: dict) -> dict:
+    """A JSON-ready description of how the model was made."""
+    tok_status = read_json(out_dir / tok_stage.STAGE / STATUS_FILE) or {}
+    tr_status = read_json(out_dir / tr_stage.STAGE / STATUS_FILE) or {}
+    meta = read_json(out_dir / pretok.STAGE_DIR / pretok.META_FILE) or {}
+    data = recipe["data"]
+    return {
+        "recipe_name": recipe["name"],
+        "recipe": recipe,
+        "data": {
+            "source": data["source"],
+            "image_size": data["image_size"],
+            "tokenizer_images_seen": tok_info.get("step", 0) * recipe["tokenizer"]["batch_size"],
+            "tokenized_images": meta.get("counts", [0, 0])[0],
+            "held_out_images": meta.get("counts", [0, 0])[1],
+            "mirrored_tokens": bool(meta.get("flip")),
+            "transformer_sequences_seen": tr_info.get("step", 0)
+            * recipe["transformer"]["batch_size"],
+        },
+        "metrics": {
+            "tokenizer": tok_info.get("metrics", {}),
+            "transformer": tr_info.get("metrics", {}),
+        },
+        "training": {
+            "tokenizer_steps": tok_info.get("step"),
+            "tokenizer_minutes": round(tok_status.get("elapsed_s", 0.0) / 60, 1),
+            "tokenizer_img_per_s": round(tok_status.get("img_per_s", 0.0), 1),
+            "transformer_steps": tr_info.get("step"),
+            "transformer_minutes": round(tr_status.get("elapsed_s", 0.0) / 60, 1),
+            "transformer_seq_per_s": round(tr_status.get("seq_per_s", 0.0), 1),
+            "transformer_weights": "EMA",
+        },
+        "software": {"torch": torch.__version__, "python": platform.python_version()},
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def export_bundle(recipe: dict, out_dir: str | Path, output: str | Path | None = None) -> Path:
+    """Write OUT/model.safetensors (or ``output``) from the run's trained stages.
+
+    Raises:
+        FileNotFoundError: a stage has not finished (the message names it).
+    """
+    out_dir = Path(out_dir)
+    tokenizer, tok_info = tok_stage.load_tokenizer(out_dir / tok_stage.STAGE / tok_stage.FINAL_FILE)
+    transformer, tr_info = tr_stage.load_transformer(out_dir / tr_stage.STAGE / tr_stage.FINAL_FILE)
+    meta = read_json(out_dir / pretok.STAGE_DIR / pretok.META_FILE)
+    if meta is None:
+        raise FileNotFoundError(f"no tokens in {out_dir / pretok.STAGE_DIR}; run pretokenize")
+    provenance = build_provenance(recipe, out_dir, tok_info, tr_info)
+    path = save_bundle(
+        bundle_path(recipe, out_dir, output),
+        tokenizer,
+        transformer,
+        list(meta["class_names"]),
+        provenance,
+    )
+    log.info("exported %s", path)
+    return path
