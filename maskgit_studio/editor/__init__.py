@@ -5,7 +5,15 @@ from .autosave import Autosaver, Recovery, find_recoverable, state_dir
 from .document import Document
 from .history import Command, ImageDelta, UndoStack
 from .masks_io import export_mask, import_mask
-from .project import PROJECT_SUFFIX, ProjectError, load_project, save_project
+from .project import (
+    PROJECT_SUFFIX,
+    ProjectError,
+    ProjectSnapshot,
+    load_project,
+    save_project,
+    snapshot,
+    write_snapshot,
+)
 from .requests import EditRequest, plan_request
 from .runs import RunRecord
 from .shapes import Box, Growth
@@ -22,6 +30,7 @@ __all__ = [
     "Growth",
     "ImageDelta",
     "ProjectError",
+    "ProjectSnapshot",
     "Recovery",
     "RunRecord",
     "UndoStack",
@@ -31,5 +40,7 @@ __all__ = [
     "load_project",
     "plan_request",
     "save_project",
+    "snapshot",
     "state_dir",
+    "write_snapshot",
 ]

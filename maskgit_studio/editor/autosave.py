@@ -19,7 +19,14 @@ import platformdirs
 
 from .atomic import atomic_write_bytes
 from .document import Document
-from .project import PROJECT_SUFFIX, PngCache, load_project, save_project
+from .project import (
+    PROJECT_SUFFIX,
+    PngCache,
+    ProjectSnapshot,
+    load_project,
+    snapshot,
+    write_snapshot,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +94,18 @@ class Autosaver:
         key = (id(doc), doc.version)
         if key == self._saved:
             return False
-        save_project(doc, self.path, compress_level=1, cache=self._cache, mark_saved=False)
-        self._write_lock(doc.path, doc.source)
+        self.write(snapshot(doc))
         self._saved = key
         return True
+
+    def write(self, snap: ProjectSnapshot) -> None:
+        """Write a snapshot taken in the GUI thread (call from one background thread at a time).
+
+        Raises:
+            OSError: the write failed; the previous autosave is intact.
+        """
+        write_snapshot(snap, self.path, compress_level=1, cache=self._cache)
+        self._write_lock(snap.project, snap.source)
 
     def close(self) -> None:
         """Clean exit: nothing to recover from this session."""

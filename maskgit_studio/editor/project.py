@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -100,35 +101,51 @@ def project_json(doc: Document) -> dict[str, Any]:
     }
 
 
-def save_project(
-    doc: Document,
+@dataclass(frozen=True)
+class ProjectSnapshot:
+    """Everything a project file holds, taken from a document in an instant.
+
+    Cheap to take (images and run records are immutable and shared, not copied), so the GUI
+    thread takes it and a background thread encodes and writes it.
+    """
+
+    meta: dict[str, Any]
+    image: np.ndarray
+    original: np.ndarray | None  # None when it is the image itself
+    runs: tuple[RunRecord, ...]
+    version: int
+    project: Path | None
+    source: Path | None
+
+
+def snapshot(doc: Document) -> ProjectSnapshot:
+    """Take a ProjectSnapshot of ``doc`` (fast: no encoding)."""
+    original = None if doc.original is doc.image else doc.original
+    return ProjectSnapshot(
+        project_json(doc), doc.image, original, doc.runs, doc.version, doc.path, doc.source
+    )
+
+
+def write_snapshot(
+    snap: ProjectSnapshot,
     path: str | os.PathLike,
     *,
     compress_level: int = 6,
     cache: PngCache | None = None,
-    mark_saved: bool = True,
 ) -> None:
-    """Write ``doc`` to ``path`` atomically (the old file survives any failure).
-
-    Args:
-        compress_level: PNG compression 0-9 (autosave uses a fast 1).
-        cache: reuse PNG bytes of images already encoded.
-        mark_saved: record ``path`` as the document's project and clear its modified flag.
+    """Encode ``snap`` and write it to ``path`` atomically (safe in any thread).
 
     Raises:
         OSError: the write failed (errno ENOSPC: disk full); nothing was changed on disk.
     """
-    path = Path(path)
     encode = cache.encode if cache is not None else encode_png
-    meta = project_json(doc)
-    version = doc.version
     members = {
-        "project.json": json.dumps(meta, indent=1).encode(),
-        "image.png": encode(doc.image, compress_level),
-        "runs.json": json.dumps([r.to_json() for r in doc.runs]).encode(),
+        "project.json": json.dumps(snap.meta, indent=1).encode(),
+        "image.png": encode(snap.image, compress_level),
+        "runs.json": json.dumps([r.to_json() for r in snap.runs]).encode(),
     }
-    if doc.original is not doc.image:
-        members["original.png"] = encode(doc.original, compress_level)
+    if snap.original is not None:
+        members["original.png"] = encode(snap.original, compress_level)
 
     def write(handle: Any) -> None:
         with zipfile.ZipFile(handle, "w") as archive:
@@ -137,9 +154,19 @@ def save_project(
                 archive.writestr(name, data, compress_type=kind)
 
     atomic_write(path, write)
-    if mark_saved:
-        doc.path, doc.saved_version = path, version
-    log.info("saved project %s (%d bytes of members)", path, sum(map(len, members.values())))
+    log.info("wrote project %s (%d bytes of members)", path, sum(map(len, members.values())))
+
+
+def save_project(doc: Document, path: str | os.PathLike, *, compress_level: int = 6) -> None:
+    """Save ``doc`` to ``path`` atomically and make it the document's project file.
+
+    Raises:
+        OSError: the write failed (errno ENOSPC: disk full); the old file and the document's
+            modified flag are unchanged.
+    """
+    snap = snapshot(doc)
+    write_snapshot(snap, path, compress_level=compress_level)
+    doc.path, doc.saved_version = Path(path), snap.version
 
 
 def load_project(path: str | os.PathLike) -> Document:

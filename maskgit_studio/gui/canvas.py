@@ -28,7 +28,10 @@ class Canvas(QGraphicsView):
     """The document view.
 
     Signals:
-        cursor_moved(object): (x, y) document pixel under the mouse, or None.
+        cursor_moved(object): (x, y) document pixel under the mouse, or () when it left.
+
+    (No signal here ever carries None: PySide6 6.12 corrupts None's refcount when it is
+    emitted through a Signal(object).)
         zoom_changed(float): view scale (1.0 = 100 %).
         files_dropped(list): local file paths dropped on the canvas.
     """
@@ -306,7 +309,7 @@ class Canvas(QGraphicsView):
         super().mouseReleaseEvent(event)
 
     def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
-        self.cursor_moved.emit(None)
+        self.cursor_moved.emit(())
         self.cursor_item.setVisible(False)
         super().leaveEvent(event)
 

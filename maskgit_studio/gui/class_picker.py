@@ -14,10 +14,11 @@ class ClassPicker(QWidget):
     ``allow_none`` adds an "(unconditional)" row (class None) for models with a null class.
 
     Signals:
-        class_changed(object): the class id (int) or None.
+        class_changed(int): the class id, or -1 for unconditional (None never goes through a
+            signal: PySide6 6.12 corrupts None's refcount when emitting it).
     """
 
-    class_changed = Signal(object)
+    class_changed = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,7 +82,8 @@ class ClassPicker(QWidget):
 
     def _current_changed(self, current, previous) -> None:
         if current.isValid():
-            self.class_changed.emit(self._ids[self.proxy.mapToSource(current).row()])
+            class_id = self._ids[self.proxy.mapToSource(current).row()]
+            self.class_changed.emit(-1 if class_id is None else class_id)
 
 
 def pick_class(

@@ -4,21 +4,24 @@ crash recovery. Every failure becomes a dialog; the open document is never lost.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog
 
 from maskgit_studio.editor import (
     PROJECT_SUFFIX,
     Autosaver,
     Document,
+    ProjectSnapshot,
     export_mask,
     find_recoverable,
     import_mask,
     load_project,
     save_project,
+    snapshot,
 )
 from maskgit_studio.engine.images import load_image, save_frames, save_image
 
@@ -41,6 +44,9 @@ class FileController(QObject):
     """Signals: recent_changed(list[str])."""
 
     recent_changed = Signal(list)
+    # emitted by the autosave thread: "" or the error (a str: PySide6 6.12 corrupts None's
+    # refcount when None goes through a Signal(object))
+    _autosave_done = Signal(str)
 
     def __init__(self, window: MainWindow, settings: QSettings, autosave_dir: Path | None) -> None:
         super().__init__(window)
@@ -53,6 +59,11 @@ class FileController(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(AUTOSAVE_DELAY_MS)
         self._timer.timeout.connect(self.autosave_now)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autosave")
+        self._writing: Future | None = None
+        self._queued: ProjectSnapshot | None = None
+        self._autosaved: tuple[int, int] | None = None  # (id(doc), version) last snapshotted
+        self._autosave_done.connect(self._autosave_result)
 
     @property
     def doc(self) -> Document | None:
@@ -219,19 +230,56 @@ class FileController(QObject):
             self._timer.start()
 
     def autosave_now(self) -> None:
+        """Snapshot the document here (fast) and write it in the background: the event loop
+        never waits for PNG encoding or fsync. One write at a time; the newest snapshot wins."""
         doc = self.doc
         if doc is None or doc.is_blank and not doc.modified:
             return
-        try:
-            if self.autosaver is None:
+        key = (id(doc), doc.version)
+        if key == self._autosaved:
+            return
+        self._autosaved = key
+        snap = snapshot(doc)
+        if self._writing is not None and not self._writing.done():
+            self._queued = snap  # written when the current write ends
+            return
+        self._submit(snap)
+
+    def _submit(self, snap: ProjectSnapshot) -> None:
+        if self.autosaver is None:
+            try:
                 self.autosaver = Autosaver(self.autosave_dir)
-            self.autosaver.save(doc)
-            self._autosave_failed = False
+            except OSError as exc:
+                self._autosave_result(exc.strerror or str(exc))
+                return
+        self._writing = self._pool.submit(self._write, self.autosaver, snap)
+
+    def _write(self, saver: Autosaver, snap: ProjectSnapshot) -> None:
+        # background thread: report back through a queued signal
+        try:
+            saver.write(snap)
         except OSError as exc:
+            self._autosave_done.emit(exc.strerror or str(exc) or "write error")
+        else:
+            self._autosave_done.emit("")
+
+    def _autosave_result(self, error: str) -> None:
+        if error:
+            log.warning("autosave failed: %s", error)
             if not self._autosave_failed:  # say it once, not after every stroke
-                self.window.show_message(f"Autosave failed: {exc.strerror or exc}")
+                self.window.show_message(f"Autosave failed: {error}")
             self._autosave_failed = True
-            log.warning("autosave failed: %s", exc)
+        else:
+            self._autosave_failed = False
+        queued, self._queued = self._queued, None
+        if queued is not None:
+            self._submit(queued)
+
+    def flush_autosave(self) -> None:
+        """Wait for the autosave in flight (tests, shutdown)."""
+        while self._writing is not None and not self._writing.done():
+            self._writing.result()
+            QCoreApplication.processEvents()  # deliver the result, which may submit a queued one
 
     def offer_recovery(self) -> bool:
         """Ask about autosaves of crashed sessions; True if a document was recovered."""
@@ -245,6 +293,7 @@ class FileController(QObject):
                     continue
                 self.window.set_document(doc)
                 self.autosave_now()  # our own session holds it now
+                self.flush_autosave()
                 found.discard()
                 return True
             if answer == "discard":
@@ -254,5 +303,7 @@ class FileController(QObject):
     def close(self) -> None:
         """Clean exit: the autosave is no longer needed."""
         self._timer.stop()
+        self._queued = None
+        self._pool.shutdown(wait=True)
         if self.autosaver is not None:
             self.autosaver.close()

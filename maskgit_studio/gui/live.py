@@ -49,15 +49,14 @@ class LiveRun(QObject):
         if self._latest is not None and self.controller.busy:
             self.canvas.show_step(self._latest, view.offset if view else (0, 0))
 
-    def _ended(self, view: RunView | None) -> None:
+    def _ended(self, view: RunView) -> None:
         self._timer.stop()
         self._latest = None
         self.canvas.clear_step()
         self.canvas.set_editable(True)
-        finished = view is not None and view.result is not None
-        if view is not None:
-            seed = view.result.request.get("seed") if finished else None
-            self.viewer.title.setText(_title(view) + (f", seed {seed}" if seed is not None else ""))
+        finished = view.result is not None
+        seed = view.result.request.get("seed") if finished else None
+        self.viewer.title.setText(_title(view) + (f", seed {seed}" if seed is not None else ""))
         self.viewer.end_run(finished)
         self.status.set_progress(0, 0)
 

@@ -285,7 +285,8 @@ class MainWindow(QMainWindow):
         if self.doc is not None:
             self.doc.set_growth(Growth())
 
-    def _class_changed(self, class_id: int | None) -> None:
+    def _class_changed(self, picked: int) -> None:
+        class_id = None if picked < 0 else picked
         selected = self.box_tool.selected
         if (
             self.doc is not None
@@ -371,9 +372,9 @@ class MainWindow(QMainWindow):
             hint = f"Ctrl+Enter: {request.summary}" if request else ""
         self.status.set_request(hint)
 
-    def _cursor_moved(self, pos: tuple[float, float] | None) -> None:
+    def _cursor_moved(self, pos: tuple[float, float] | tuple[()]) -> None:
         doc = self.doc
-        if pos is None or doc is None:
+        if not pos or doc is None:
             self.status.set_cursor("")
             return
         x, y = int(np.floor(pos[0])), int(np.floor(pos[1]))

@@ -50,8 +50,9 @@ class RunView:
 class RunController(QObject):
     """Signals:
     busy_changed(bool), progress(int done, int total), message(str),
-    run_started(object RunView), step(object StepResult), run_ended(object RunView or None),
-    error(object exception, str action).
+    run_started(object RunView), step(object StepResult), run_ended(object RunView; its
+    result is None unless it finished), error(object exception, str action).
+    No signal carries None: PySide6 6.12 corrupts None's refcount when emitting it.
     """
 
     busy_changed = Signal(bool)
@@ -105,7 +106,7 @@ class RunController(QObject):
 
     def _on_failed(self, exc: BaseException) -> None:
         if self._running is not None:
-            self._end(None)
+            self._end(self._running)  # ended without a result
         self.error.emit(exc, self._action)
 
     def _job_done(self) -> None:
@@ -245,9 +246,10 @@ class RunController(QObject):
 
     def _on_cancelled(self) -> None:
         self.message.emit("Cancelled: the document is unchanged.")
-        self._end(self._running)
+        if self._running is not None:
+            self._end(self._running)
 
-    def _end(self, view: RunView | None) -> None:
+    def _end(self, view: RunView) -> None:
         self._running = None
         self.run_ended.emit(view)
 

@@ -24,7 +24,7 @@ class Worker(QObject):
     Signals:
         started(int): the run's exact step count (0 for a plain job).
         step(object): a StepResult.
-        finished(object): the RunResult (or the plain job's return value).
+        finished(object): the RunResult (or the plain job's return value; () for None).
         cancelled(): stopped by ``cancel()``; nothing was produced.
         failed(object): the exception raised by the job.
     """
@@ -63,7 +63,8 @@ class Worker(QObject):
         out = self._start()
         if not hasattr(out, "total_steps"):
             self.started.emit(0)
-            self.finished.emit(out)
+            # PySide6 6.12 corrupts None's refcount when None goes through Signal(object)
+            self.finished.emit(out if out is not None else ())
             return
         run = out
         try:

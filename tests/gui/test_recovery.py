@@ -88,3 +88,24 @@ def test_recover_after_a_crash(qtbot, session, settings, tmp_path, tiny_bundle_p
     # the crashed session's files are gone; ours holds the document now
     assert find_recoverable(state) == []
     window.files.close()
+
+
+def test_autosave_failure_is_said_once_and_work_goes_on(window, qtbot, monkeypatch):
+    import errno
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    window.doc.paint([(1, 1)])
+    qtbot.waitUntil(lambda: "Autosave failed" in window.status.text.text(), timeout=5000)
+    assert not window.errors  # a status message, not a dialog after every stroke
+    window.show_message("")
+    window.doc.paint([(2, 2)])
+    qtbot.wait(600)
+    window.files.flush_autosave()
+    assert window.status.text.text() == ""  # not repeated
+    monkeypatch.undo()
+    window.doc.paint([(3, 3)])
+    saver = lambda: window.files.autosaver  # noqa: E731
+    qtbot.waitUntil(lambda: saver() is not None and saver().path.exists(), timeout=5000)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import QObject, Slot
 
@@ -77,12 +79,25 @@ def test_every_step_then_the_result(qtbot, session):
 
 
 def test_cancel_stops_within_one_step(qtbot, session):
-    def start():
-        return session.generate(1, SamplerConfig(steps=48, seed=1))
+    emitted = []  # recorded in the worker thread as each step is emitted
+    gate = threading.Event()  # the worker waits after its 2nd step until the GUI cancelled
 
-    rec, _ = _start(qtbot, start, cancel_after=2)
-    assert rec.cancelled and rec.result is None
-    assert 2 <= len(rec.steps) <= 3  # the flag is checked before and after each emit
+    def in_worker(step):
+        emitted.append(step.index)
+        if len(emitted) == 2:
+            gate.wait(10)
+
+    job = Job(lambda: session.generate(1, SamplerConfig(steps=48, seed=1)))
+    recorder = Recorder()
+    job.worker.step.connect(recorder.step)
+    job.worker.step.connect(in_worker)  # a plain function: called in the worker thread
+    job.worker.finished.connect(recorder.finished)
+    job.worker.cancelled.connect(recorder.was_cancelled)
+    recorder.on_step = lambda s: len(recorder.steps) == 2 and (job.cancel(), gate.set())
+    with qtbot.waitSignal(job.done, timeout=30_000):
+        job.start()
+    assert recorder.cancelled and recorder.result is None
+    assert emitted == [0, 1]  # no iteration ran after the cancel
 
 
 def test_failure_reaches_the_gui(qtbot):
