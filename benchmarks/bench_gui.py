@@ -46,7 +46,9 @@ def fallback_model(folder: Path) -> Path:
     from tests.conftest import TINY_CLASSES, make_tiny_models
 
     tokenizer, transformer = make_tiny_models(seed=0)
-    return save_bundle(folder / "tiny.safetensors", tokenizer, transformer, TINY_CLASSES, {"recipe": "tiny"})
+    return save_bundle(
+        folder / "tiny.safetensors", tokenizer, transformer, TINY_CLASSES, {"recipe": "tiny"}
+    )
 
 
 class StallMeter:
@@ -109,7 +111,13 @@ def measure_run(app, window, kind: str, variations: int, steps: int) -> dict:
     window.params.steps.setValue(steps)
     if kind == "inpaint":
         rows, cols = doc.grid_shape
-        doc.paint([(r, c) for r in range(rows // 3, rows // 3 + 3) for c in range(cols // 3, cols // 3 + 4)])
+        doc.paint(
+            [
+                (r, c)
+                for r in range(rows // 3, rows // 3 + 3)
+                for c in range(cols // 3, cols // 3 + 4)
+            ]
+        )
     meter.start()
     t0 = time.perf_counter()
     assert window.run_current()
@@ -120,7 +128,22 @@ def measure_run(app, window, kind: str, variations: int, steps: int) -> dict:
     window.doc.discard_pending()
     if kind == "inpaint":
         doc.clear_mask()
-    return {"operation": kind, "variations": variations, "steps": steps_done, "seconds": seconds} | meter.summary()
+    return {
+        "operation": kind,
+        "variations": variations,
+        "steps": steps_done,
+        "seconds": seconds,
+    } | meter.summary()
+
+
+def worst_of(app, window, kind: str, variations: int, repeats: int) -> dict:
+    """The run with the longest stall out of ``repeats``, plus the median of their stalls."""
+    runs = [measure_run(app, window, kind, variations, 12) for _ in range(repeats)]
+    worst = max(runs, key=lambda r: r["longest_stall_ms"])
+    return worst | {
+        "repeats": repeats,
+        "median_longest_stall_ms": float(np.median([r["longest_stall_ms"] for r in runs])),
+    }
 
 
 def measure_idle(app, seconds: float = 2.0) -> dict:
@@ -132,7 +155,12 @@ def measure_idle(app, seconds: float = 2.0) -> dict:
         app.processEvents()
         time.sleep(0.001)
     meter.stop()
-    return {"operation": "idle (baseline)", "variations": 0, "steps": 0, "seconds": seconds} | meter.summary()
+    return {
+        "operation": "idle (baseline)",
+        "variations": 0,
+        "steps": 0,
+        "seconds": seconds,
+    } | meter.summary()
 
 
 def measure_edits(app, window, edits: int) -> dict:
@@ -156,7 +184,11 @@ def measure_edits(app, window, edits: int) -> dict:
             assert window.run_current()
             wait(app, lambda: not window.controller.busy)  # one variation: accepted at once
         elif i % 10 == 5:
-            index = doc.add_box(Box(col * c, r * c, min(2 * c, doc.shape[1] - col * c), min(c, doc.shape[0] - r * c)))
+            index = doc.add_box(
+                Box(
+                    col * c, r * c, min(2 * c, doc.shape[1] - col * c), min(c, doc.shape[0] - r * c)
+                )
+            )
             doc.remove_box(index)
         else:
             with doc.gesture("Brush stroke"):
@@ -183,7 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None)
     parser.add_argument("--size", default="512x384", help="document WxH for the runs")
     parser.add_argument("--edits", type=int, default=200)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per scenario (worst reported)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's)"
+    )
     parser.add_argument("--out", default="bench_gui.json")
     args = parser.parse_args(argv)
 
@@ -202,22 +237,30 @@ def main(argv: list[str] | None = None) -> int:
     model = Path(args.model) if args.model else (bundled_model_path() or fallback_model(scratch))
     width, height = (int(v) for v in args.size.split("x"))
     yy, xx = np.mgrid[0:height, 0:width]
-    picture = np.stack([xx * 255 // width, yy * 255 // height, (xx ^ yy) & 255], axis=2).astype(np.uint8)
+    picture = np.stack([xx * 255 // width, yy * 255 // height, (xx ^ yy) & 255], axis=2).astype(
+        np.uint8
+    )
     Image.fromarray(picture).save(scratch / "bench.png")
 
     app = create_app()
-    window = MainWindow(EngineSession(model), QSettings(str(scratch / "s.ini"), QSettings.Format.IniFormat), scratch)
+    window = MainWindow(
+        EngineSession(model), QSettings(str(scratch / "s.ini"), QSettings.Format.IniFormat), scratch
+    )
     window.ask_hook = lambda kind, text: "later" if kind == "recover" else "discard"
     window.resize(1440, 900)
     window.show()
     window.start(str(scratch / "bench.png"))
-    wait(app, lambda: window.info is not None and window.doc is not None and not window.controller.busy)
+    wait(
+        app,
+        lambda: window.info is not None and window.doc is not None and not window.controller.busy,
+    )
     info = window.info
     idle = measure_idle(app)
+    measure_run(app, window, "inpaint", 1, 4)  # warm-up: first-call allocations, not the GUI
     runs = [
-        measure_run(app, window, "inpaint", 1, 12),
-        measure_run(app, window, "inpaint", 4, 12),
-        measure_run(app, window, "generate", 4, 12),
+        worst_of(app, window, "inpaint", 1, args.repeats),
+        worst_of(app, window, "inpaint", 4, args.repeats),
+        worst_of(app, window, "generate", 4, args.repeats),
     ]
     edits = measure_edits(app, window, args.edits)
     window.close()  # joins the worker, removes the autosave
@@ -235,15 +278,22 @@ def main(argv: list[str] | None = None) -> int:
     }
     Path(args.out).write_text(json.dumps(result, indent=2))
     print(f"model {info.name} ({info.image_size} px) on {info.device}, document {width}x{height}")
-    print(f"{'run':<22}{'steps':>6}{'time s':>9}{'longest stall ms':>18}{'GUI busy ms':>13}{'p99 gap ms':>12}")
+    print(
+        f"{'run':<22}{'steps':>6}{'time s':>9}{'longest stall ms':>18}{'median':>8}{'GUI busy ms':>13}{'p99 gap ms':>12}"
+    )
     for r in [idle, *runs]:
         name = f"{r['operation']} x{r['variations']}" if r["variations"] else r["operation"]
         print(
             f"{name:<22}{r['steps']:>6}{r['seconds']:>9.2f}{r['longest_stall_ms']:>18.1f}"
+            f"{r.get('median_longest_stall_ms', r['longest_stall_ms']):>8.1f}"
             f"{r['longest_gui_busy_ms']:>13.1f}{r['p99_gap_ms']:>12.1f}"
         )
     worst = max(r["longest_stall_ms"] for r in runs)
-    print(f"longest stall {worst:.1f} ms: {'PASS' if worst < STALL_TARGET_MS else 'FAIL'} (target < {STALL_TARGET_MS:.0f} ms)")
+    verdict = "PASS" if worst < STALL_TARGET_MS else "FAIL"
+    print(
+        f"longest stall {worst:.1f} ms: {verdict} (target < {STALL_TARGET_MS:.0f} ms; the idle "
+        f"baseline shows this machine's own scheduling noise, 'GUI busy' the GUI thread's own work)"
+    )
     print(
         f"{edits['edits']} edits ({edits['accepted_results']} accepted results) in {edits['seconds']:.1f} s: "
         f"RSS {edits['rss_before_mib']:.0f} -> {edits['rss_after_mib']:.0f} MiB "

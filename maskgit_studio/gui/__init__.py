@@ -2,3 +2,7 @@
 
 Entry point: ``maskgit_studio.gui.app.main(argv) -> int``.
 """
+
+from ._pyside_fix import protect_singletons
+
+protect_singletons()
