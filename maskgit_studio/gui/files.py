@@ -169,31 +169,40 @@ class FileController(QObject):
         return True
 
     def import_mask(self) -> None:
-        doc = self.doc
-        if doc is None:
-            return
         path, _ = QFileDialog.getOpenFileName(
             self.window, "Import mask", self._last_dir(), IMAGE_FILTER
         )
-        if not path:
-            return
+        if path:
+            self.import_mask_from(Path(path))
+
+    def import_mask_from(self, path: Path) -> bool:
+        """Load a mask image the size of the document (one undo step)."""
+        doc = self.doc
+        if doc is None:
+            return False
         try:
             doc.set_mask(import_mask(path, doc.shape, doc.cell_size), "Import mask")
         except (ValueError, OSError) as exc:
-            self.window.report_error(exc, f"import the mask {Path(path).name}")
+            self.window.report_error(exc, f"import the mask {path.name}")
+            return False
+        return True
 
     def export_mask(self) -> None:
-        doc = self.doc
-        if doc is None:
-            return
         suggestion = str(Path(self._last_dir()) / f"{self._stem()}-mask.png")
         path, _ = QFileDialog.getSaveFileName(self.window, "Export mask", suggestion, "PNG (*.png)")
-        if not path:
-            return
+        if path:
+            self.export_mask_to(Path(path))
+
+    def export_mask_to(self, path: Path) -> bool:
+        doc = self.doc
+        if doc is None:
+            return False
         try:
             export_mask(path, doc.mask, doc.shape, doc.cell_size)
         except OSError as exc:
-            self.window.report_error(exc, f"export the mask {Path(path).name}")
+            self.window.report_error(exc, f"export the mask {path.name}")
+            return False
+        return True
 
     def export_steps(self, kind: str, viewer: StepViewer) -> None:
         """The step viewer's Figure-2 strip as PNG ("png") or its steps as a GIF ("gif")."""

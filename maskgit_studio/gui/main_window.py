@@ -21,6 +21,7 @@ from maskgit_studio.engine.results import ModelInfo
 
 from . import dialogs
 from .actions import build_actions, build_menus, build_toolbar
+from .branch_dialog import BranchChoice, ask_branch
 from .canvas import Canvas
 from .class_picker import pick_class
 from .files import FileController
@@ -309,10 +310,26 @@ class MainWindow(QMainWindow):
         return names[class_id] if 0 <= class_id < len(names) else f"class {class_id}"
 
     # -- runs ------------------------------------------------------------------------------
-    def branch(self, step_pos: int, variation: int) -> None:
-        accepted, class_id = self.ask_class(self.params.current_class())
-        if accepted:
-            self.controller.branch(step_pos, variation, class_id, self.params.sampler())
+    def branch(self, step_pos: int, variation: int) -> bool:
+        """Branch the latest run from its step ``step_pos`` with a new seed/temperature/class."""
+        if self.info is None or self.controller.busy:
+            return False
+        sampler = self.params.sampler(new_seed=False)
+        current = BranchChoice(
+            self.params.current_class(), sampler.seed, sampler.choice_temperature
+        )
+        if self.ask_hook is not None:  # tests: "class,seed,temperature"
+            class_id, seed, temperature = self.ask_hook("branch", str(step_pos)).split(",")
+            choice = BranchChoice(
+                None if class_id == "none" else int(class_id), int(seed), float(temperature)
+            )
+        else:
+            names, allow_none = self.info.class_names, self.info.supports_guidance
+            choice = ask_branch(self, step_pos + 1, names, allow_none, current)
+        if choice is None:
+            return False
+        sampler = sampler.replace(seed=choice.seed, choice_temperature=choice.temperature)
+        return self.controller.branch(step_pos, variation, choice.class_id, sampler)
 
     def _busy_changed(self, busy: bool) -> None:
         self.update_actions()

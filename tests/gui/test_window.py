@@ -13,7 +13,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from maskgit_studio.editor import load_project
+from maskgit_studio.editor import Candidates, RunRecord, load_project
 
 from .conftest import sample_image, wait_run
 
@@ -126,12 +126,14 @@ def test_branch_from_a_step(window, qtbot, tmp_path):
     wait_run(qtbot, window)
     parent = doc.runs[-1]
     parent_steps = list(window.viewer.steps)
-    window.ask_hook = lambda kind, text: "0"
+    window.ask_hook = lambda kind, text: "0,77,2.5" if kind == "branch" else "discard"
     window.viewer.slider.setValue(2)
     window.viewer.branch_button.click()
     wait_run(qtbot, window)
     branch = doc.runs[-1]
     assert branch.operation == "branch" and branch.parent == parent.id and branch.branch_step == 2
+    assert branch.request["class_id"] == 0 and branch.request["sampler"]["seed"] == 77
+    assert branch.request["sampler"]["choice_temperature"] == 2.5
     # one variation: accepted at once, as one undo step
     assert doc.pending is None and branch.accepted == 0
     assert doc.history.undo_label == "Accept branch"
@@ -210,3 +212,63 @@ def test_drop_a_file_opens_it(window, tmp_path):
     )
     QApplication.sendEvent(viewport, event)
     assert window.doc.source == path and window.doc.shape == (64, 80)
+
+
+def test_mask_export_import_and_image_export(window, tmp_path):
+    doc = _open(window, tmp_path)
+    doc.paint([(1, 1), (4, 7)])
+    mask_path = tmp_path / "mask.png"
+    assert window.files.export_mask_to(mask_path)
+    doc.clear_mask()
+    assert window.files.import_mask_from(mask_path)
+    assert doc.mask.sum() == 2 and doc.mask[4, 7] and doc.history.undo_label == "Import mask"
+    wrong = tmp_path / "wrong.png"
+    Image.new("L", (10, 10)).save(wrong)
+    assert not window.files.import_mask_from(wrong)
+    assert "10x10 px" in window.errors[-1][1]
+    out = tmp_path / "out.webp"
+    assert window.files.export_image_to(out)
+    assert Image.open(out).size == (128, 96)
+
+
+def test_view_controls(window, qtbot, tmp_path):
+    _open(window, tmp_path)
+    canvas = window.canvas
+    window.opacity_slider.setValue(80)
+    assert abs(canvas.mask_item.opacity() - 0.8) < 1e-6
+    window.actions_.grid.trigger()
+    assert not canvas.grid_item.isVisible()
+    window.actions_.grid.trigger()
+    assert canvas.grid_item.isVisible()
+    window.actions_.actual.trigger()
+    assert abs(canvas.zoom - 1.0) < 1e-9
+    window.actions_.zoom_in.trigger()
+    assert abs(canvas.zoom - 1.25) < 1e-9
+    window.actions_.fit.trigger()
+    assert canvas.zoom > 1.25  # a 128 px image fills a 1200 px window
+
+
+def test_hold_tab_compares_with_the_original(window, qtbot, tmp_path):
+    doc = _open(window, tmp_path)
+    run_image = np.full_like(doc.image, 7)
+    tokens, order = np.zeros((1, 2, 2), np.int32), np.zeros((1, 2, 2), np.int16)
+    doc.add_run(RunRecord(1, "inpaint", {}, tokens, order))
+    doc.set_pending(Candidates([run_image], (0, 0), np.ones(doc.shape, bool), 1, "inpaint"))
+    window.canvas.setFocus()
+    shown = lambda: window.canvas.image_item.pixmap().toImage().pixelColor(5, 5).red()  # noqa: E731
+    assert shown() == 7
+    qtbot.keyPress(window.canvas, Qt.Key.Key_Tab)
+    assert shown() == doc.image[5, 5, 0]  # the document before the candidate
+    qtbot.keyRelease(window.canvas, Qt.Key.Key_Tab)
+    assert shown() == 7
+    window.accept()
+    qtbot.keyPress(window.canvas, Qt.Key.Key_Tab)
+    assert shown() == doc.original[5, 5, 0] != 7  # the original as opened
+    qtbot.keyRelease(window.canvas, Qt.Key.Key_Tab)
+
+
+def test_out_of_memory_message():
+    from maskgit_studio.gui.dialogs import describe_error
+
+    title, text = describe_error(MemoryError(), "run inpaint")
+    assert title == "Out of memory" and "fewer variations" in text and "Nothing was lost" in text
