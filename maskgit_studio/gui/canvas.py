@@ -142,7 +142,10 @@ class Canvas(QGraphicsView):
     def refresh_mask(self) -> None:
         doc = self.doc
         show = doc is not None and doc.pending is None and self.editable
-        self.mask_item.set_cells(doc.mask if show else None, doc.cell_size if doc else 1)
+        if doc is None or not show:
+            self.mask_item.set_cells(None, 1)
+        else:
+            self.mask_item.set_cells(doc.mask, doc.cell_size, size=(doc.shape[1], doc.shape[0]))
 
     def refresh_boxes(self) -> None:
         doc = self.doc
@@ -164,7 +167,7 @@ class Canvas(QGraphicsView):
             if ring_box and show
             else None
         )
-        self.ring_item.set_cells(ring, doc.cell_size)
+        self.ring_item.set_cells(ring, doc.cell_size, size=(doc.shape[1], doc.shape[0]))
 
     def show_growth(self, growth: Growth | None) -> None:
         """Show a (pending or draft) canvas growth: its frame and its new cells as masked."""
@@ -176,7 +179,8 @@ class Canvas(QGraphicsView):
             cell = doc.cell_size
             left, top, _, _ = growth.pixels(cell)
             height, width = growth.grown_shape(doc.shape, cell)
-            self.growth_item.set_cells(growth.new_cells(doc.shape, cell), cell, (-left, -top))
+            new_cells = growth.new_cells(doc.shape, cell)
+            self.growth_item.set_cells(new_cells, cell, (-left, -top), (width, height))
             self.frame_item.set_frame(QRectF(-left, -top, width, height))
         self._update_scene_rect()
 
@@ -209,7 +213,11 @@ class Canvas(QGraphicsView):
         preview = step.preview[k] if step.preview is not None else None
         self.preview_item.set_preview(preview, step.editable, rect)
         cell = (x1 - x0) / step.editable.shape[1]
-        self.shade_item.set_cells(step.masked[k] & step.editable, cell, (rect.x(), rect.y()))
+        size = None
+        if self.doc is not None:  # cut partial cells at the edge of the run's output canvas
+            out_h, out_w = self.doc.growth.grown_shape(self.doc.shape, self.doc.cell_size)
+            size = (min(x1, out_w) - x0, min(y1, out_h) - y0)
+        self.shade_item.set_cells(step.masked[k] & step.editable, cell, (rect.x(), rect.y()), size)
 
     def clear_step(self) -> None:
         self.preview_item.set_preview(None, None, QRectF())

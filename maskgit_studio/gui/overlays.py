@@ -25,22 +25,29 @@ class CellsItem(QGraphicsItem):
         self.cells: np.ndarray | None = None  # what is shown, for the view's readers
         self.origin: tuple[float, float] = (0, 0)
         self._image: QImage | None = None
-        self._rect = QRectF()
+        self._rect = self._source = QRectF()
         self.setZValue(z)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
 
     def set_cells(
-        self, cells: np.ndarray | None, cell: float, origin: tuple[float, float] = (0, 0)
+        self,
+        cells: np.ndarray | None,
+        cell: float,
+        origin: tuple[float, float] = (0, 0),
+        size: tuple[float, float] | None = None,
     ) -> None:
-        """Show ``cells`` ((rows, cols) bool) of ``cell`` px with the top-left at ``origin``."""
+        """Show ``cells`` ((rows, cols) bool) of ``cell`` px with the top-left at ``origin``,
+        cut to ``size`` (width, height) where the last row/column of cells is partial."""
         self.prepareGeometryChange()
         self.cells, self.origin = (cells.copy() if cells is not None else None), origin
         if cells is None or not cells.any():
-            self._image, self._rect = None, QRectF()
+            self._image, self._rect, self._source = None, QRectF(), QRectF()
         else:
             rows, cols = cells.shape
+            width, height = size or (cols * cell, rows * cell)
             self._image = cells_image(cells, self._color)
-            self._rect = QRectF(origin[0], origin[1], cols * cell, rows * cell)
+            self._rect = QRectF(origin[0], origin[1], width, height)
+            self._source = QRectF(0, 0, width / cell, height / cell)  # in cells
         self.update()
 
     @property
@@ -55,7 +62,7 @@ class CellsItem(QGraphicsItem):
     ) -> None:
         if self._image is not None:
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-            painter.drawImage(self._rect, self._image)
+            painter.drawImage(self._rect, self._image, self._source)
 
 
 class GridItem(QGraphicsItem):
