@@ -94,7 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
         "export": "write the studio model bundle (.safetensors) from the trained stages",
     }
     for name, text in helps.items():
-        p = sub.add_parser(name, help=text, description=text)
+        p = sub.add_parser(
+            name,
+            help=text,
+            description=text,
+            epilog=EPILOG.format(keys=describe_overrides()),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         _add_recipe_options(p, stage_shortcuts=name in ("tokenizer", "transformer"))
         if name == "export":
             p.add_argument(

@@ -159,7 +159,7 @@ def _encode_split(recipe, tokenizer, dataset, n, name, folder, progress, stop) -
     )
     if done >= n:
         return n
-    workers = recipe["data"]["workers"]
+    workers = cfg["workers"]
     loader = DataLoader(
         torch.utils.data.Subset(dataset, range(done, n)),
         batch_size=cfg["batch_size"],

@@ -127,4 +127,6 @@ def _fmt(value: float) -> str:
         return f"{value:.1f}"
     if abs(value) >= 1:
         return f"{value:.3f}"
+    if value != 0 and abs(value) < 0.01:
+        return f"{value:.2e}"
     return f"{value:.4f}"

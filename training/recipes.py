@@ -84,6 +84,7 @@ DEFAULTS: dict[str, Any] = {
         "images": 60_000,  # training images tokenised (procedural: the first N items)
         "held_out": 1024,  # held-out images tokenised for the transformer's eval
         "batch_size": 64,
+        "workers": 2,  # rendering scenes is the cost here, not the tokenizer
         "flip": True,  # also tokenise the mirrored images (augmentation for the transformer)
     },
     "transformer": {

@@ -289,7 +289,7 @@ def train_tokenizer(
                 ema.update(flat, indices.flatten(), ctx)
                 if cfg["dead_code_every"] and step % cfg["dead_code_every"] == 0:
                     gen = torch.Generator().manual_seed(step_seed(seed, step, salt=1))
-                    terms["resets"] = torch.tensor(float(ema.reset_dead(flat, gen, ctx)))
+                    ema.reset_dead(flat, gen, ctx)
             if adversarial:
                 logits = dmodel(torch.cat([images, recon.detach()]))
                 real, fake = logits.chunk(2)
@@ -302,9 +302,10 @@ def train_tokenizer(
             step += 1
 
             if step % cfg["log_every"] == 0 or step == 1:
-                shown = {k: float(v.detach()) for k, v in terms.items()} | {
-                    "lr": cfg["lr"] * lr_scale
-                }
+                shown = {k: float(v.detach()) for k, v in terms.items()}
+                shown["lr"] = cfg["lr"] * lr_scale
+                if ema.initialized:  # cumulative dead-code resets: flat once the codebook settles
+                    shown["resets"] = ema.total_resets
                 line = progress.line(step, budget.elapsed(), shown)
                 if ctx.is_main:
                     log.info(line)

@@ -35,6 +35,8 @@ def test_tokenizer_smoke_run_writes_weights_metrics_and_status(tmp_path):
     # The adversarial term switched on after its warm-up (step 8 of 12).
     assert any("d_loss" in r for r in train if r["step"] > 8)
     assert not any("d_loss" in r for r in train if r["step"] <= 8)
+    # Cumulative dead-code resets are logged once the codebook exists (k-means at step 4).
+    assert all("resets" in r for r in train if r["step"] > 4)
     # A second call finds the stage complete and does nothing.
     again = train_tokenizer(recipe, tmp_path, CTX)
     assert again["step"] == status["step"]
