@@ -223,3 +223,11 @@ def test_subprocess_generate(tmp_path, tiny_bundle_path):
         timeout=120,
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_import_subcommand_is_registered(capsys):
+    pytest.importorskip("maskgit_studio.cli_import")
+    assert cli.main(["import", "--help"]) == 0
+    assert "official" in capsys.readouterr().out
+    assert cli.main(["import", "official", "--tokenizer", "nope"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
