@@ -26,21 +26,48 @@ def _permutation(seed: int, length: int, epoch: int) -> torch.Tensor:
     return torch.randperm(length, generator=g)
 
 
-def global_batch_indices(seed: int, length: int, batch: int, step: int) -> torch.Tensor:
-    """(batch,) int64 dataset indices read at ``step`` (epochs are seeded permutations)."""
+def global_batch_indices(
+    seed: int, length: int, batch: int, step: int, with_epoch: bool = False
+) -> torch.Tensor:
+    """(batch,) int64 dataset indices read at ``step`` (epochs are seeded permutations).
+
+    With ``with_epoch`` each entry is ``epoch * length + index`` (see EpochIndexed).
+    """
     start = step * batch
-    out = []
+    out: list[int] = []
     while len(out) < batch:
         epoch, offset = divmod(start + len(out), length)
         take = min(batch - len(out), length - offset)
-        out.extend(_permutation(seed, length, epoch)[offset : offset + take].tolist())
+        chunk = _permutation(seed, length, epoch)[offset : offset + take]
+        out.extend((chunk + epoch * length if with_epoch else chunk).tolist())
     return torch.tensor(out, dtype=torch.long)
 
 
-class StepBatchSampler:
-    """DataLoader batch sampler yielding this rank's indices for steps start, start+1, ...
+class EpochIndexed:
+    """Dataset view addressed by ``epoch * len + index``: calls ``set_epoch`` on datasets that
+    have it (image folders: a fresh random crop per epoch) before reading ``index``."""
 
-    Endless: the training loop decides when to stop.
+    def __init__(self, dataset) -> None:
+        self.dataset = dataset
+        self.class_names = dataset.class_names
+        self._epoch = None
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, position: int):
+        epoch, index = divmod(int(position), len(self.dataset))
+        if epoch != self._epoch and hasattr(self.dataset, "set_epoch"):
+            self.dataset.set_epoch(epoch)
+        self._epoch = epoch
+        return self.dataset[index]
+
+
+class StepBatchSampler:
+    """DataLoader batch sampler yielding this rank's positions for steps start, start+1, ...
+
+    Positions are ``epoch * length + index``: read them through EpochIndexed. Endless: the
+    training loop decides when to stop.
     """
 
     def __init__(
@@ -54,7 +81,7 @@ class StepBatchSampler:
     def __iter__(self) -> Iterator[list[int]]:
         step = self.start_step
         while True:
-            idx = global_batch_indices(self.seed, self.length, self.batch, step)
+            idx = global_batch_indices(self.seed, self.length, self.batch, step, True)
             yield shard(idx, self.ctx).tolist()
             step += 1
 

@@ -51,6 +51,7 @@ from training.run_state import (
 from training.stage import (
     Budget,
     CheckpointTimer,
+    EpochIndexed,
     StepBatchSampler,
     lr_factor,
     open_dataset,
@@ -198,7 +199,7 @@ def train_tokenizer(
     held_images = torch.stack([held[i][0] for i in range(recipe["data"]["held_out"])])
     workers = recipe["data"]["workers"]
     loader = DataLoader(
-        dataset,
+        EpochIndexed(dataset),
         batch_sampler=StepBatchSampler(seed, len(dataset), cfg["batch_size"], step, ctx),
         num_workers=workers,
         prefetch_factor=4 if workers else None,

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from maskgit_studio.engine.checkpoint import load_bundle
 from maskgit_studio.engine.config import SamplerConfig
 from maskgit_studio.engine.sampler import class_conditional_logits, decode_steps
 from training.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models gain nothing from threads, and on a busy machine they cost a lot."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def test_all_then_export_loads_in_the_engine_and_generates(tmp_path, caplog):
@@ -59,3 +69,22 @@ def test_cli_reports_bad_overrides_and_missing_stages(tmp_path, capsys):
     assert "unknown recipe key 'tokenizer.nope'" in capsys.readouterr().err
     assert main(["export", "--recipe", "tiny", "--out", str(tmp_path)]) == 2
     assert "run the tokenizer stage" in capsys.readouterr().err
+
+
+def test_all_trains_on_an_image_folder(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name in ("cats", "dogs"):
+        folder = tmp_path / "images" / name
+        folder.mkdir(parents=True)
+        for i in range(6):
+            pixels = rng.integers(0, 255, (40, 48, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(folder / f"{i}.png")
+    out = tmp_path / "run"
+    source = f'data.source="{tmp_path / "images"}"'
+    assert main(["all", "--recipe", "tiny", "--out", str(out), "--set", source]) == 0
+    bundle = load_bundle(out / "model.safetensors")
+    assert bundle.class_names == ["cats", "dogs"]
+    assert bundle.provenance["data"]["tokenized_images"] == 12

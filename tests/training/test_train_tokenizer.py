@@ -16,6 +16,15 @@ from training.train_tokenizer import FINAL_FILE, load_tokenizer, train_tokenizer
 CTX = DistContext()
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models gain nothing from threads, and on a busy machine they cost a lot."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def test_tokenizer_smoke_run_writes_weights_metrics_and_status(tmp_path):
     recipe = load_recipe("tiny")
     status = train_tokenizer(recipe, tmp_path, CTX)
@@ -111,3 +120,30 @@ def test_recipe_overrides_and_errors():
         load_recipe("tiny", ["tokenizer.steps=many"])
     with pytest.raises(ValueError, match="unknown recipe"):
         load_recipe("no-such-recipe")
+
+
+def test_data_order_is_a_function_of_the_step_and_epoch_aware():
+    from training.stage import EpochIndexed, global_batch_indices
+
+    a = global_batch_indices(3, 10, 4, 2)
+    assert torch.equal(a, global_batch_indices(3, 10, 4, 2))
+    # Steps 0-4 of batch 4 over 10 items: two whole epochs, each a permutation.
+    seen = torch.cat([global_batch_indices(3, 10, 4, s, True) for s in range(5)])
+    assert sorted(seen[:10].tolist()) == list(range(10))
+    assert sorted(seen[10:].tolist()) == list(range(10, 20))
+
+    class Folder:
+        class_names = ("a",)
+        epoch = 0
+
+        def __len__(self):
+            return 10
+
+        def set_epoch(self, epoch):
+            self.epoch = epoch
+
+        def __getitem__(self, i):
+            return self.epoch, i
+
+    view = EpochIndexed(Folder())
+    assert view[3] == (0, 3) and view[17] == (1, 7)
