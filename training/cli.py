@@ -215,6 +215,27 @@ def run_all(recipe: dict, out: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_if_oversubscribed() -> None:
+    """Busy CPUs make multi-threaded torch crawl (threads spin waiting for each other)."""
+    import os
+
+    import torch
+
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - not on every platform
+        return
+    cores = os.cpu_count() or 1
+    if torch.get_num_threads() > 1 and load > cores:
+        log.warning(
+            "load average %.1f on %d cores: with %d torch threads training may run several "
+            "times slower than with --threads 1",
+            load,
+            cores,
+            torch.get_num_threads(),
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -244,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
             import torch
 
             torch.set_num_threads(args.threads)
+        elif args.command in ("tokenizer", "pretokenize", "transformer", "all"):
+            _warn_if_oversubscribed()
         stage = args.command if args.command in ("tokenizer", "transformer") else None
         recipe = recipe_from_args(args, stage)
         out = out_dir_for(args, recipe)
