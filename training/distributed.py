@@ -67,7 +67,8 @@ def init_distributed(device: str = "auto") -> DistContext:
         torch.cuda.set_device(chosen)
     backend = "nccl" if chosen.type == "cuda" else "gloo"
     if not dist.is_initialized():
-        dist.init_process_group(backend, timeout=datetime.timedelta(minutes=30))
+        # Long timeout: other ranks wait at a barrier while rank 0 alone pretokenizes.
+        dist.init_process_group(backend, timeout=datetime.timedelta(hours=3))
     log.info("rank %d/%d on %s (%s)", rank, world, chosen, backend)
     return DistContext(rank, world, local_rank, chosen)
 
