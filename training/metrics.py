@@ -7,36 +7,54 @@ Everything returns plain Python floats so results go straight into JSON.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 
-def _as_features(x: np.ndarray | torch.Tensor, name: str) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    x = np.asarray(x, dtype=np.float64)
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run small dense linear algebra on one thread.
+
+    A 100-dim eigendecomposition gains nothing from threads, and on a busy machine a second
+    thread that is not scheduled turns milliseconds into seconds of spinning.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _as_features(x: np.ndarray | torch.Tensor, name: str) -> torch.Tensor:
+    x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x.detach())
+    x = x.to("cpu", torch.float64)
     if x.ndim != 2:
-        raise ValueError(f"{name} must be an (N, D) feature array, got shape {x.shape}")
+        raise ValueError(f"{name} must be an (N, D) feature array, got shape {tuple(x.shape)}")
     if x.shape[0] < 2:
         raise ValueError(f"{name} needs at least 2 samples, got {x.shape[0]}")
-    if not np.isfinite(x).all():
+    if not torch.isfinite(x).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     return x
 
 
 def feature_stats(features: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """Mean (D,) and unbiased covariance (D, D) of (N, D) features, float64."""
+    """Mean (D,) and unbiased covariance (D, D) of (N, D) features, float64 numpy."""
     x = _as_features(features, "features")
-    return x.mean(axis=0), np.cov(x, rowvar=False).reshape(x.shape[1], x.shape[1])
+    centred = x - x.mean(dim=0)
+    cov = centred.T @ centred / (x.shape[0] - 1)
+    return x.mean(dim=0).numpy(), cov.numpy()
 
 
-def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
+def _sqrt_psd(matrix: torch.Tensor) -> torch.Tensor:
     """Symmetric square root of a positive semi-definite matrix (negative eigenvalues -> 0)."""
-    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
-    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+    values, vectors = torch.linalg.eigh((matrix + matrix.T) / 2)
+    return (vectors * values.clamp_min(0).sqrt()) @ vectors.T
 
 
 def frechet_distance_from_stats(
@@ -48,16 +66,18 @@ def frechet_distance_from_stats(
     symmetric PSD, so it needs only eigendecompositions (no scipy) and is stable for the
     rank-deficient covariances of small sample sets.
     """
-    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
-    sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
+    mu1, mu2, sigma1, sigma2 = (
+        torch.as_tensor(np.asarray(v), dtype=torch.float64) for v in (mu1, mu2, sigma1, sigma2)
+    )
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape:
-        raise ValueError(f"feature dimensions differ: {mu1.shape} vs {mu2.shape}")
-    root1 = _sqrt_psd(sigma1)
-    middle = root1 @ sigma2 @ root1
-    eigen = np.linalg.eigvalsh((middle + middle.T) / 2)
-    trace_sqrt = float(np.sqrt(np.clip(eigen, 0, None)).sum())
+        raise ValueError(f"feature dimensions differ: {tuple(mu1.shape)} vs {tuple(mu2.shape)}")
+    with _one_thread():
+        root1 = _sqrt_psd(sigma1)
+        middle = root1 @ sigma2 @ root1
+        eigen = torch.linalg.eigvalsh((middle + middle.T) / 2)
+    trace_sqrt = float(eigen.clamp_min(0).sqrt().sum())
     diff = mu1 - mu2
-    value = float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_sqrt)
+    value = float(diff @ diff + sigma1.trace() + sigma2.trace()) - 2 * trace_sqrt
     return max(value, 0.0)  # round-off can leave a tiny negative for identical sets
 
 
@@ -71,15 +91,15 @@ def frechet_distance(
     return frechet_distance_from_stats(*feature_stats(a), *feature_stats(b))
 
 
-def _polynomial_mmd(a: np.ndarray, b: np.ndarray) -> float:
+def _polynomial_mmd(a: torch.Tensor, b: torch.Tensor) -> float:
     """Unbiased MMD^2 with the cubic polynomial kernel k(x, y) = (x.y / D + 1)^3."""
     dim = a.shape[1]
     k_aa = (a @ a.T / dim + 1) ** 3
     k_bb = (b @ b.T / dim + 1) ** 3
     k_ab = (a @ b.T / dim + 1) ** 3
     m, n = len(a), len(b)
-    sum_aa = (k_aa.sum() - np.trace(k_aa)) / (m * (m - 1))
-    sum_bb = (k_bb.sum() - np.trace(k_bb)) / (n * (n - 1))
+    sum_aa = (k_aa.sum() - k_aa.trace()) / (m * (m - 1))
+    sum_bb = (k_bb.sum() - k_bb.trace()) / (n * (n - 1))
     return float(sum_aa + sum_bb - 2 * k_ab.mean())
 
 
@@ -110,12 +130,14 @@ def kernel_inception_distance(
         raise ValueError(f"num_subsets must be >= 1, got {num_subsets}")
     size = min(subset_size, len(a), len(b))
     rng = np.random.default_rng(seed)
-    values = [
-        _polynomial_mmd(
-            a[rng.choice(len(a), size, replace=False)], b[rng.choice(len(b), size, replace=False)]
-        )
-        for _ in range(num_subsets)
-    ]
+    with _one_thread():
+        values = [
+            _polynomial_mmd(
+                a[torch.from_numpy(rng.choice(len(a), size, replace=False))],
+                b[torch.from_numpy(rng.choice(len(b), size, replace=False))],
+            )
+            for _ in range(num_subsets)
+        ]
     return float(np.mean(values)), float(np.std(values))
 
 

@@ -1,0 +1,501 @@
+"""``maskgit-train evaluate``: measure a studio model against its data (JSON + markdown report).
+
+What it measures (issue 3):
+- tokenizer: PSNR / SSIM of reconstructions of held-out real images, codebook usage;
+- the judge (``training.judge``, trained once per dataset and cached): accuracy on real
+  held-out images (must be >= 95% for its verdicts to mean anything) and on the tokenizer's
+  reconstructions (the ceiling for any generator behind this tokenizer);
+- class-conditional generation: judge accuracy against the requested class, and the Frechet
+  distance and KID to real held-out images in the judge's feature space;
+- centre-box inpainting (the centred half-width, half-height box; MaskGIT's Places2 protocol
+  shape), decoded from start_iter 2 of 12 like the studio: judge accuracy with the true class,
+  FD and KID;
+- a schedule ablation in the shape of MaskGIT Table 3: FD and judge accuracy for every schedule
+  and T, the best T per schedule, and the rank correlation with the paper's ordering.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from maskgit_studio.engine.checkpoint import ModelBundle, load_bundle
+from maskgit_studio.engine.config import SamplerConfig, config_to_dict
+from maskgit_studio.engine.device import pick_device
+from maskgit_studio.engine.model_store import resolve_model
+from training import metrics
+from training.eval_data import (
+    ImageSet,
+    dataset_class_names,
+    dataset_identity,
+    held_out_sets,
+    judge_training_set,
+)
+from training.eval_generate import generate_class_conditional, inpaint_centre_box, reconstruct
+from training.eval_report import (
+    ABLATION_SCHEDULES,
+    check_targets,
+    render_markdown,
+    summarise_ablation,
+)
+from training.judge import Judge, JudgeSettings, cache_key, load_judge, save_judge, train_judge
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EvalOptions:
+    """What ``evaluate`` does; the CLI flags map onto these fields."""
+
+    samples: int = 200
+    ablation: bool = True
+    ablation_steps: tuple[int, ...] = (4, 8, 12, 16)
+    ablation_samples: int = 100
+    seed: int = 0
+    batch_size: int = 50
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    inpaint_start_iter: int = 2
+    judge: JudgeSettings = field(default_factory=JudgeSettings)
+    judge_cache: Path | None = None
+    retrain_judge: bool = False
+
+    def __post_init__(self) -> None:
+        if self.samples < 2:
+            raise ValueError(f"--samples must be >= 2 (FD needs two samples), got {self.samples}")
+        if self.ablation and self.ablation_samples < 2:
+            raise ValueError(f"--ablation-samples must be >= 2, got {self.ablation_samples}")
+        if self.ablation and (not self.ablation_steps or min(self.ablation_steps) < 1):
+            raise ValueError(f"ablation steps must be >= 1, got {self.ablation_steps}")
+        if self.batch_size < 1:
+            raise ValueError(f"--batch-size must be >= 1, got {self.batch_size}")
+        if not 0 <= self.inpaint_start_iter < self.sampler.steps:
+            raise ValueError(
+                f"--inpaint-start-iter must be in [0, {self.sampler.steps - 1}], "
+                f"got {self.inpaint_start_iter}"
+            )
+
+
+def _slug(text: str) -> str:
+    name = Path(text).name if not text.startswith("procedural") else text
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "data"
+
+
+def get_judge(
+    spec: str,
+    image_size: int,
+    settings: JudgeSettings,
+    cache_dir: Path,
+    device: torch.device,
+    retrain: bool = False,
+) -> tuple[Judge, Path, bool]:
+    """The cached judge for (data spec, image size, settings), training it if needed.
+
+    Returns:
+        (judge, cache path, True if it came from the cache).
+    """
+    identity = dataset_identity(spec, image_size)
+    description = {**identity, **dataclasses.asdict(settings)}
+    key = cache_key(description)
+    path = cache_dir / f"judge-{_slug(spec)}-{image_size}px-{key}.safetensors"
+    if path.is_file() and not retrain:
+        try:
+            judge = load_judge(path, device)
+            log.info("judge loaded from %s", path)
+            return judge, path, True
+        except ValueError as exc:
+            log.warning("%s; training a new judge", exc)
+    class_names = dataset_class_names(spec, image_size)
+    start = time.perf_counter()
+    train = judge_training_set(spec, image_size, settings.train_images)
+    load_seconds = time.perf_counter() - start
+    log.info("training the judge on %d images (%d epochs)", len(train), settings.epochs)
+    judge = train_judge(train.images, train.labels, class_names, settings, device)
+    judge.info |= {
+        "data": description,
+        "train_images": len(train),
+        "load_seconds": round(load_seconds, 1),
+    }
+    save_judge(path, judge)
+    log.info("judge saved to %s", path)
+    return judge, path, False
+
+
+def _class_mapping(model_names: list[str], data_names: list[str]) -> torch.Tensor:
+    """(K_model,) judge (data) class index of each model class, matched by name."""
+    missing = [n for n in model_names if n not in data_names]
+    if missing:
+        raise ValueError(
+            f"the model's classes {missing[:5]} are not in the dataset's classes "
+            f"({', '.join(data_names[:12])}); pass the --data the model was trained on"
+        )
+    return torch.tensor([data_names.index(n) for n in model_names], dtype=torch.long)
+
+
+def _feature_scores(judge: Judge, images: torch.Tensor, labels: torch.Tensor, ref_feats) -> dict:
+    """Judge accuracy (labels in judge classes), FD and KID against reference features."""
+    logits, feats = judge.logits_and_features(images)
+    correct = logits.argmax(dim=1) == labels
+    kid, kid_std = metrics.kernel_inception_distance(
+        feats, ref_feats, subset_size=min(100, len(feats), len(ref_feats))
+    )
+    return {
+        "samples": len(images),
+        "judge_accuracy": float(correct.float().mean()),
+        "fd": metrics.frechet_distance(feats, ref_feats),
+        "kid": kid,
+        "kid_std": kid_std,
+        "_correct": correct,
+    }
+
+
+def _pop_private(part: dict) -> dict:
+    return {k: v for k, v in part.items() if not k.startswith("_")}
+
+
+def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Path) -> dict:
+    """Run every measurement on a loaded model and return the JSON-ready result dict."""
+    start = time.perf_counter()
+    device = next(bundle.transformer.parameters()).device
+    size = bundle.image_size
+    timings: dict[str, float] = {}
+
+    def lap(name: str, since: float) -> float:
+        timings[name] = round(time.perf_counter() - since, 1)
+        log.info("%s: %.1f s", name, timings[name])
+        return time.perf_counter()
+
+    judge, judge_path, cached = get_judge(
+        spec, size, options.judge, cache_dir, device, options.retrain_judge
+    )
+    to_judge = _class_mapping(bundle.class_names, judge.class_names)
+    t = lap("judge", start)
+
+    held = held_out_sets(spec, size, options.judge.heldout_images, options.samples)
+    # Only classes the model knows can be asked for; map judge labels back to model labels.
+    to_model = torch.full((len(judge.class_names),), -1, dtype=torch.long)
+    to_model[to_judge] = torch.arange(len(to_judge))
+    reference = held.reference.subset(to_model[held.reference.labels] >= 0)
+    if len(reference) < 2:
+        raise ValueError("fewer than 2 held-out images of the model's classes")
+    t = lap("real images", t)
+
+    test = held.judge_test
+    recon, ids = reconstruct(bundle, test.images, options.batch_size)
+    usage = metrics.codebook_usage(ids, bundle.tokenizer_config.codebook_size)
+    tokenizer = {
+        "images": len(test),
+        "psnr": float(metrics.psnr(recon, test.floats()).mean()),
+        "ssim": float(metrics.ssim(recon, test.floats()).mean()),
+        "codebook_usage": usage["usage"],
+        "codebook_perplexity": usage["perplexity"],
+        "used_codes": int(usage["used_codes"]),
+    }
+    judge_part = {
+        "path": str(judge_path),
+        "cached": cached,
+        "classes": judge.class_names,
+        "heldout_images": len(test),
+        "accuracy_real": judge.accuracy(test.floats(), test.labels),
+        "accuracy_reconstructions": judge.accuracy(recon, test.labels),
+        "train_images": judge.info.get("train_images"),
+        "train_seconds": judge.info.get("train_seconds"),
+        "feature_dim": judge.net.feature_dim,
+    }
+    t = lap("tokenizer", t)
+
+    _, ref_feats = judge.logits_and_features(reference.floats())
+    result: dict[str, Any] = {
+        "model": _model_info(bundle),
+        "data": spec,
+        "seed": options.seed,
+        "sampler": config_to_dict(options.sampler),
+        "judge": judge_part,
+        "tokenizer": tokenizer,
+        "reference": {"samples": len(reference)},
+    }
+    if held.floor is not None and len(held.floor) >= 2:
+        _, floor_feats = judge.logits_and_features(held.floor.floats())
+        result["reference"]["fd_real_vs_real"] = metrics.frechet_distance(floor_feats, ref_feats)
+        result["reference"]["kid_real_vs_real"] = metrics.kernel_inception_distance(
+            floor_feats, ref_feats, subset_size=min(100, len(floor_feats), len(ref_feats))
+        )[0]
+
+    model_labels = to_model[reference.labels]
+    samples = generate_class_conditional(
+        bundle, model_labels, options.sampler, options.seed, options.batch_size
+    )
+    cond = _feature_scores(judge, samples, reference.labels, ref_feats)
+    cond["per_class_accuracy"] = {
+        name: float(cond["_correct"][model_labels == k].float().mean())
+        for k, name in enumerate(bundle.class_names)
+        if bool((model_labels == k).any())
+    }
+    result["class_conditional"] = _pop_private(cond)
+    t = lap("class-conditional", t)
+
+    inpaint_sampler = options.sampler.replace(start_iter=options.inpaint_start_iter)
+    inpainted = inpaint_centre_box(
+        bundle,
+        reference.images,
+        model_labels,
+        inpaint_sampler,
+        options.seed + 1,
+        options.batch_size,
+    )
+    inpaint = _pop_private(_feature_scores(judge, inpainted, reference.labels, ref_feats))
+    inpaint |= {
+        "box": "centre, half width x half height",
+        "steps": inpaint_sampler.steps,
+        "start_iter": inpaint_sampler.start_iter,
+    }
+    result["inpainting"] = inpaint
+    t = lap("inpainting", t)
+
+    if options.ablation:
+        result["ablation"] = run_ablation(bundle, judge, reference, to_model, ref_feats, options)
+        t = lap("ablation", t)
+
+    result["targets"] = check_targets(result)
+    result["timings"] = timings
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    return result
+
+
+def run_ablation(
+    bundle: ModelBundle,
+    judge: Judge,
+    reference: ImageSet,
+    to_model: torch.Tensor,
+    ref_feats: torch.Tensor,
+    options: EvalOptions,
+) -> dict:
+    """FD and judge accuracy per (schedule, T); one seed for all, so only the schedule varies."""
+    n = min(options.ablation_samples, len(reference))
+    labels = reference.labels[:n]
+    rows = []
+    for schedule in ABLATION_SCHEDULES:
+        for steps in options.ablation_steps:
+            sampler = options.sampler.replace(schedule=schedule, steps=steps, start_iter=0)
+            images = generate_class_conditional(
+                bundle, to_model[labels], sampler, options.seed + 2, options.batch_size
+            )
+            part = _feature_scores(judge, images, labels, ref_feats)
+            rows.append(
+                {
+                    "schedule": schedule,
+                    "steps": steps,
+                    "fd": part["fd"],
+                    "kid": part["kid"],
+                    "judge_accuracy": part["judge_accuracy"],
+                }
+            )
+            log.info(
+                "ablation %s T=%d: FD %.2f, judge %.1f%%",
+                schedule,
+                steps,
+                part["fd"],
+                100 * part["judge_accuracy"],
+            )
+    summary = summarise_ablation(rows)
+    return {"samples": n, "steps": list(options.ablation_steps), "rows": rows, **summary}
+
+
+def _model_info(bundle: ModelBundle) -> dict:
+    return {
+        "name": bundle.path.name if bundle.path else "model",
+        "path": str(bundle.path) if bundle.path else None,
+        "image_size": bundle.image_size,
+        "grid_size": bundle.transformer_config.grid_size,
+        "codebook_size": bundle.tokenizer_config.codebook_size,
+        "class_names": list(bundle.class_names),
+        "parameters": bundle.parameter_count(),
+        "has_null_class": bundle.transformer_config.has_null_class,
+    }
+
+
+def default_data_spec(bundle: ModelBundle) -> str:
+    """The data spec recorded in the model's provenance, else "procedural"."""
+    data = bundle.provenance.get("data")
+    if isinstance(data, str) and data:
+        return data
+    if isinstance(data, dict):
+        for key in ("spec", "source"):
+            if isinstance(data.get(key), str) and data[key]:
+                return data[key]
+    return "procedural"
+
+
+def write_report(result: dict, out_dir: Path) -> tuple[Path, Path]:
+    """Write OUT/evaluate.json and OUT/evaluate.md; returns both paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out_dir / "evaluate.json", out_dir / "evaluate.md"
+    json_path.write_text(json.dumps(result, indent=2, allow_nan=True) + "\n", encoding="utf-8")
+    md_path.write_text(render_markdown(result), encoding="utf-8")
+    return json_path, md_path
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected integers >= 1, got {text!r}")
+    return values
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register the ``evaluate`` sub-command (``set_defaults(func=run_evaluate)``)."""
+    text = "measure a model: tokenizer, judge, generation, inpainting, schedule ablation"
+    p = subparsers.add_parser(
+        "evaluate", help=text, description=text + " (writes OUT/evaluate.json and OUT/evaluate.md)"
+    )
+    p.add_argument("--model", default="default", help="model file or name (default: bundled)")
+    p.add_argument(
+        "--data",
+        default=None,
+        help="procedural, procedural:SEED or a folder (default: the model's data)",
+    )
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=200,
+        help="generated / inpainted images and real reference images (default 200)",
+    )
+    p.add_argument(
+        "--ablation",
+        choices=("on", "off"),
+        default="on",
+        help="run the schedule ablation (default on)",
+    )
+    p.add_argument(
+        "--ablation-steps",
+        type=_int_list,
+        default=(4, 8, 12, 16),
+        help="T values of the ablation, comma-separated (default 4,8,12,16)",
+    )
+    p.add_argument(
+        "--ablation-samples",
+        type=int,
+        default=100,
+        help="samples per ablation setting (default 100)",
+    )
+    p.add_argument("--out", type=Path, default=Path("runs/evaluate"), help="output folder")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
+    p.add_argument("--batch-size", type=int, default=50, help="sequences per forward pass")
+    p.add_argument("--steps", type=int, default=None, help="decoding steps T (default 12)")
+    p.add_argument("--schedule", default=None, help="mask schedule (default cosine)")
+    p.add_argument("--temperature", type=float, default=None, help="sampling temperature")
+    p.add_argument("--choice-temperature", type=float, default=None)
+    p.add_argument("--guidance", type=float, default=None, help="classifier-free guidance scale")
+    p.add_argument(
+        "--inpaint-start-iter",
+        type=int,
+        default=2,
+        help="inpainting decodes from this step of T (default 2, as MaskGIT edits)",
+    )
+    p.add_argument(
+        "--judge-cache",
+        type=Path,
+        default=None,
+        help="folder of cached judges (default OUT/judges)",
+    )
+    p.add_argument(
+        "--judge-images", type=int, default=JudgeSettings.train_images, help="judge training images"
+    )
+    p.add_argument("--judge-epochs", type=int, default=JudgeSettings.epochs)
+    p.add_argument(
+        "--judge-test",
+        type=int,
+        default=JudgeSettings.heldout_images,
+        help="held-out images for the judge and tokenizer metrics",
+    )
+    p.add_argument("--retrain-judge", action="store_true", help="ignore a cached judge")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a quality target is missed")
+    p.set_defaults(func=run_evaluate)
+    return p
+
+
+def sampler_from_args(args: argparse.Namespace, bundle: ModelBundle) -> SamplerConfig:
+    """SamplerConfig(): the model's recommended settings (provenance "sampler"), then flags."""
+    sampler = SamplerConfig()
+    recommended = bundle.provenance.get("sampler")
+    if isinstance(recommended, dict):
+        names = {f.name for f in dataclasses.fields(SamplerConfig)} - {"seed", "start_iter"}
+        sampler = sampler.replace(**{k: v for k, v in recommended.items() if k in names})
+    flags = {
+        "steps": args.steps,
+        "schedule": args.schedule,
+        "sample_temperature": args.temperature,
+        "choice_temperature": args.choice_temperature,
+        "guidance_scale": args.guidance,
+    }
+    sampler = sampler.replace(**{k: v for k, v in flags.items() if v is not None})
+    if sampler.guidance_scale > 0 and not bundle.transformer_config.has_null_class:
+        raise ValueError("this model has no null class, so --guidance must be 0")
+    return sampler
+
+
+def options_from_args(args: argparse.Namespace, bundle: ModelBundle) -> EvalOptions:
+    if args.judge_images < 2 or args.judge_epochs < 1 or args.judge_test < 1:
+        raise ValueError("--judge-images must be >= 2, --judge-epochs and --judge-test >= 1")
+    judge = JudgeSettings(
+        train_images=args.judge_images,
+        epochs=args.judge_epochs,
+        heldout_images=args.judge_test,
+    )
+    return EvalOptions(
+        samples=args.samples,
+        ablation=args.ablation == "on",
+        ablation_steps=tuple(args.ablation_steps),
+        ablation_samples=args.ablation_samples,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        sampler=sampler_from_args(args, bundle),
+        inpaint_start_iter=args.inpaint_start_iter,
+        judge=judge,
+        retrain_judge=args.retrain_judge,
+    )
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """The ``evaluate`` command: load, measure, write both reports, print where they are."""
+    device = pick_device(args.device)
+    bundle = load_bundle(resolve_model(args.model), device)
+    options = options_from_args(args, bundle)
+    spec = str(args.data) if args.data is not None else default_data_spec(bundle)
+    cache_dir = args.judge_cache if args.judge_cache is not None else args.out / "judges"
+    result = evaluate(bundle, spec, options, cache_dir)
+    json_path, md_path = write_report(result, args.out)
+    for row in result["targets"]:
+        state = {True: "met", False: "NOT met", None: "-"}[row["met"]]
+        value = "-" if row["value"] is None else f"{row['value']:.4g}"
+        print(f"{row['name']}: {value} (target >= {row['target']:g}) {state}")
+    print(f"wrote {json_path} and {md_path}")
+    if args.strict and any(row["met"] is False for row in result["targets"]):
+        return 1
+    return 0
+
+
+__all__ = [
+    "EvalOptions",
+    "add_parser",
+    "default_data_spec",
+    "evaluate",
+    "get_judge",
+    "run_ablation",
+    "run_evaluate",
+    "write_report",
+]
