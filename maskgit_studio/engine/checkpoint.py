@@ -110,6 +110,7 @@ def save_bundle(
         save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps(meta)})
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; a model file is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -20,6 +20,7 @@ def test_round_trip_is_exact(tiny_bundle_path):
         assert torch.equal(a, b)
     assert bundle.class_names == TINY_CLASSES
     assert bundle.provenance == {"recipe": "tiny-test"}
+    assert tiny_bundle_path.stat().st_mode & 0o777 == 0o644
     assert not bundle.transformer.training
 
 
