@@ -109,6 +109,18 @@ class HeldOut:
     floor: ImageSet | None
 
 
+def _round_robin(indices: list[int], labels: Sequence[int]) -> list[int]:
+    """Reorder indices so classes alternate: any prefix is as class-balanced as it can be."""
+    by_class: dict[int, list[int]] = {}
+    for i in indices:
+        by_class.setdefault(int(labels[i]), []).append(i)
+    queues = [by_class[k] for k in sorted(by_class)]
+    order = []
+    for rank in range(max((len(q) for q in queues), default=0)):
+        order += [q[rank] for q in queues if rank < len(q)]
+    return order
+
+
 def judge_training_set(spec: str, image_size: int, count: int) -> ImageSet:
     """Up to ``count`` real training-split images, rendered at ``image_size``, as 64 px."""
     if _is_procedural(spec):
@@ -140,7 +152,9 @@ def held_out_sets(spec: str, image_size: int, judge_test: int, reference: int) -
         floor = everything.subset(torch.arange(judge_test + reference, total))
         return HeldOut(test, ref, floor)
     ds = make_dataset(spec, image_size=image_size, train=False)
-    held = [i for i in range(len(ds)) if i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1]
+    held = _round_robin(
+        [i for i in range(len(ds)) if i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1], ds.labels
+    )
     if not held:
         raise ValueError(f"dataset {spec} is too small to hold images out for evaluation")
     images = load_images(ds, held[: max(judge_test, reference)])

@@ -133,6 +133,11 @@ def _fmt(value: Any, digits: int = 2, percent: bool = False) -> str:
     return str(value)
 
 
+def _num(value: Any) -> str:
+    """Distances (FD, KID) span orders of magnitude: four significant digits."""
+    return "-" if value is None else f"{value:.4g}"
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -210,8 +215,8 @@ def render_markdown(result: dict) -> str:
                 "real vs real (floor)",
                 _fmt(floor.get("samples")),
                 "-",
-                _fmt(floor.get("fd_real_vs_real")),
-                _fmt(floor.get("kid_real_vs_real"), 4),
+                _num(floor.get("fd_real_vs_real")),
+                _num(floor.get("kid_real_vs_real")),
             ]
         )
     for key, name in (
@@ -225,8 +230,8 @@ def render_markdown(result: dict) -> str:
                     name,
                     _fmt(part.get("samples")),
                     _fmt(part.get("judge_accuracy"), percent=True),
-                    _fmt(part.get("fd")),
-                    _fmt(part.get("kid"), 4),
+                    _num(part.get("fd")),
+                    _num(part.get("kid")),
                 ]
             )
     lines += _table(["task", "samples", "judge accuracy", "FD", "KID"], gen_rows)
@@ -263,7 +268,7 @@ def render_markdown(result: dict) -> str:
                 [
                     r["schedule"],
                     _fmt(r["best_steps"]),
-                    _fmt(r["fd"]),
+                    _num(r["fd"]),
                     _fmt(r["judge_accuracy"], percent=True),
                     _fmt(r["rank"], 0),
                     _fmt(r["paper_steps"]),
@@ -287,7 +292,7 @@ def render_markdown(result: dict) -> str:
                 [
                     r["schedule"],
                     _fmt(r["steps"]),
-                    _fmt(r["fd"]),
+                    _num(r["fd"]),
                     _fmt(r["judge_accuracy"], percent=True),
                 ]
                 for r in ablation.get("rows", [])

@@ -20,6 +20,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -334,11 +335,23 @@ def default_data_spec(bundle: ModelBundle) -> str:
     return "procedural"
 
 
+def _finite(value: Any) -> Any:
+    """The result with non-finite floats (e.g. PSNR of a perfect copy) as null: strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def write_report(result: dict, out_dir: Path) -> tuple[Path, Path]:
     """Write OUT/evaluate.json and OUT/evaluate.md; returns both paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out_dir / "evaluate.json", out_dir / "evaluate.md"
-    json_path.write_text(json.dumps(result, indent=2, allow_nan=True) + "\n", encoding="utf-8")
+    text = json.dumps(_finite(result), indent=2, allow_nan=False)
+    json_path.write_text(text + "\n", encoding="utf-8")
     md_path.write_text(render_markdown(result), encoding="utf-8")
     return json_path, md_path
 

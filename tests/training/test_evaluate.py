@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 
 from maskgit_studio.engine.checkpoint import load_bundle
 from maskgit_studio.engine.config import SamplerConfig
+from training.cli import main as cli_main
 from training.eval_generate import centre_box_cells, inpaint_centre_box
 from training.eval_report import render_markdown, spearman, summarise_ablation
 from training.evaluate import add_parser
@@ -72,37 +73,16 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+TINY_FLAGS = ["--samples", "6", "--ablation-steps", "2,3", "--ablation-samples", "4", "--judge-images", "36", "--judge-epochs", "2", "--judge-test", "9", "--batch-size", "4", "--steps", "4", "--device", "cpu"]
+
+
+def _tiny_argv(model: Path, data: Path, out: Path, *extra: str) -> list[str]:
+    return ["evaluate", "--model", str(model), "--data", str(data), "--out", str(out),
+            *TINY_FLAGS, *extra]  # fmt: skip
+
+
 def _tiny_args(model: Path, data: Path, out: Path, *extra: str) -> argparse.Namespace:
-    return _parse(
-        [
-            "evaluate",
-            "--model",
-            str(model),
-            "--data",
-            str(data),
-            "--out",
-            str(out),
-            "--samples",
-            "6",
-            "--ablation-steps",
-            "2,3",
-            "--ablation-samples",
-            "4",
-            "--judge-images",
-            "36",
-            "--judge-epochs",
-            "2",
-            "--judge-test",
-            "9",
-            "--batch-size",
-            "4",
-            "--steps",
-            "4",
-            "--device",
-            "cpu",
-            *extra,
-        ]
-    )
+    return _parse(_tiny_argv(model, data, out, *extra))
 
 
 def test_evaluate_writes_json_and_markdown(tiny_bundle_path, shapes_folder, tmp_path):
@@ -168,11 +148,11 @@ def test_evaluate_reuses_cached_judge_and_is_deterministic(
 ):
     cache = tmp_path / "judges"
     first, second = tmp_path / "a", tmp_path / "b"
-    for out in (first, second):
-        args = _tiny_args(
-            tiny_bundle_path, shapes_folder, out, "--ablation", "off", "--judge-cache", str(cache)
-        )
-        assert args.func(args) == 0
+    extra = ("--ablation", "off", "--judge-cache", str(cache))
+    args = _tiny_args(tiny_bundle_path, shapes_folder, first, *extra)
+    assert args.func(args) == 0
+    # The second run goes through the real `maskgit-train` entry point.
+    assert cli_main(_tiny_argv(tiny_bundle_path, shapes_folder, second, *extra)) == 0
     a = json.loads((first / "evaluate.json").read_text())
     b = json.loads((second / "evaluate.json").read_text())
     assert a["judge"]["cached"] is False and b["judge"]["cached"] is True
