@@ -88,6 +88,8 @@ def write_official_files(folder: Path) -> tuple[Path, Path, float]:
     """The two official-format files (about 0.9 GB together); returns their paths and seconds."""
     start = time.perf_counter()
     tok, tr = folder / "tokenizer_imagenet256_checkpoint", folder / "maskgit_imagenet256_checkpoint"
+    if tok.is_file() and tr.is_file():  # kept from an earlier run (--keep DIR)
+        return tok, tr, 0.0
     write_flax_msgpack(tok, tokenizer_tree(TokShape(), seed=0, fast=True))
     write_flax_msgpack(tr, official_transformer_tree(TrShape(), seed=1))
     return tok, tr, time.perf_counter() - start
@@ -235,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--modes", default="fp32,bf16", help="comma list of fp32, bf16")
     parser.add_argument("--previews", action="store_true", help="also time per-step previews")
-    parser.add_argument("--keep", metavar="DIR", help="keep the files and bundle in DIR")
+    parser.add_argument(
+        "--keep", metavar="DIR", help="keep (and reuse) the official files and bundle in DIR"
+    )
     parser.add_argument("--out", metavar="FILE", help="JSON output path")
     args = parser.parse_args(argv)
     modes = [m for m in args.modes.split(",") if m]

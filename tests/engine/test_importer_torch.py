@@ -115,3 +115,18 @@ def test_integer_tensors_are_refused(sources, tmp_path):
     torch.save({"state_dict": state}, tmp_path / "tr.ckpt")
     with pytest.raises(WeightsImportError, match="bias has dtype torch.int64"):
         import_torch_port(sources / "tokenizer.ckpt", tmp_path / "tr.ckpt", num_heads=4, dest_dir=tmp_path)  # fmt: skip
+
+
+def test_bfloat16_port_files_are_widened(sources, tmp_path):
+    state = torch.load(sources / "maskgit.ckpt", weights_only=True)["state_dict"]
+    half = {k: v.bfloat16() for k, v in state.items()}
+    torch.save({"state_dict": half}, tmp_path / "tr-bf16.ckpt")
+    result = import_torch_port(
+        sources / "tokenizer.ckpt", tmp_path / "tr-bf16.ckpt", num_heads=4, dest_dir=tmp_path
+    )
+    tensors = load_file(result.path)
+    assert tensors["transformer.mlm_bias"].dtype == torch.float32
+    assert torch.equal(tensors["transformer.mlm_bias"], half["bias"].float())
+    assert torch.equal(
+        tensors["transformer.layers.1.intermediate.weight"], half["blocks.1.MLP.0.weight"].float()
+    )
