@@ -13,9 +13,9 @@ import logging
 import os
 import re
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
+from ... import __version__
 from .. import model_store
 from ..checkpoint import save_bundle
 from ..transformer import MaskGitTransformer
@@ -87,13 +87,6 @@ def file_record(path: Path) -> dict[str, object]:
     return {"name": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def _studio_version() -> str:
-    try:
-        return metadata.version("maskgit-studio")
-    except metadata.PackageNotFoundError:  # running from a source tree
-        return "unknown"
-
-
 def _save(
     tokenizer: Tokenizer,
     transformer: MaskGitTransformer,
@@ -102,7 +95,7 @@ def _save(
     provenance: dict[str, object],
 ) -> ImportResult:
     class_names = class_names_for(transformer.config.num_classes)
-    provenance = {**provenance, "converted_by": f"maskgit-studio {_studio_version()}"}
+    provenance = {**provenance, "converted_by": f"maskgit-studio {__version__}"}
     save_bundle(path, tokenizer, transformer, class_names, provenance)
     count = sum(p.numel() for m in (tokenizer, transformer) for p in m.parameters())
     log.info("imported %s -> %s (%.1fM parameters)", name, path, count / 1e6)
