@@ -381,6 +381,32 @@ class Canvas(QGraphicsView):
             shadow = image_rect.translated(3 * self.scene_per_pixel(), 3 * self.scene_per_pixel())
             painter.fillRect(shadow, QColor(0, 0, 0, 90))
 
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        if self.doc is None or not self.doc.is_blank or not self.editable:
+            return
+        # an empty canvas says what to do with it, in screen pixels
+        painter.save()
+        painter.resetTransform()
+        font = painter.font()
+        font.setPointSizeF(11)
+        painter.setFont(font)
+        box = self.mapFromScene(self.image_item.sceneBoundingRect()).boundingRect()
+        box = box.adjusted(-300, 0, 300, 0)  # the text may be wider than a small canvas
+        text_rect = painter.boundingRect(box, Qt.AlignmentFlag.AlignCenter, BLANK_HINT)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setBrush(QColor(20, 21, 24, 210))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.drawRoundedRect(QRectF(text_rect).adjusted(-14, -10, 14, 10), 8, 8)
+        painter.setPen(QColor(210, 214, 222))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, BLANK_HINT)
+        painter.restore()
+
+
+BLANK_HINT = (
+    "Pick a class on the right and press Ctrl+Enter to generate an image,\n"
+    "or open one: Ctrl+O, or drop a file here."
+)
+
 
 def _alpha(color: QColor, alpha: int) -> QColor:
     out = QColor(color)

@@ -108,5 +108,13 @@ def test_pan_and_zoom_do_not_paint(window, qtbot):
     zoom = window.canvas.zoom
     window.canvas.set_zoom(zoom * 2)
     assert abs(window.canvas.zoom - 2 * zoom) < 1e-6
-    drag(window.canvas, [(20, 20), (60, 60)], button=Qt.MouseButton.MiddleButton)
+    canvas = window.canvas
+    before = canvas.mapToScene(canvas.viewport().rect().center())
+    drag(canvas, [(20, 20), (60, 60)], button=Qt.MouseButton.MiddleButton)
+    assert doc.mask.sum() == 0
+    moved = canvas.mapToScene(canvas.viewport().rect().center())
+    assert moved.x() < before.x() - 30 and moved.y() < before.y() - 30  # the view followed
+    qtbot.keyPress(canvas, Qt.Key.Key_Space)
+    drag(canvas, [(20, 20), (40, 40)])  # Space + left drag pans too
+    qtbot.keyRelease(canvas, Qt.Key.Key_Space)
     assert doc.mask.sum() == 0
