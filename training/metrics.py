@@ -171,11 +171,13 @@ def ssim(
     max_value: float = 1.0,
     window_size: int = 11,
     sigma: float = 1.5,
+    batch_size: int = 32,
 ) -> torch.Tensor:
     """Per-image SSIM (Wang et al. 2004): Gaussian window 11 / sigma 1.5, K1 0.01, K2 0.03.
 
     Computed per channel over 'valid' windows (no padding), then averaged over channels and
-    positions. Images smaller than the window use a window of the image size.
+    positions. Images smaller than the window use a window of the image size. Computed in
+    float32, ``batch_size`` images at a time, so memory stays bounded for large sets.
 
     Args:
         a, b: (B, C, H, W) images in [0, max_value].
@@ -184,23 +186,33 @@ def ssim(
         (B,) float64 tensor in [-1, 1]; 1 for identical images.
     """
     _check_images(a, b)
-    a, b = a.double(), b.double()
     channels = a.shape[1]
     size = min(window_size, a.shape[2], a.shape[3])
-    g = _gaussian_window(size, sigma)
-    kernel = (g[:, None] * g[None, :]).expand(channels, 1, size, size).contiguous()
+    g = _gaussian_window(size, sigma).float()
+    c1, c2 = (0.01 * max_value) ** 2, (0.03 * max_value) ** 2
 
     def blur(x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, kernel, groups=channels)
+        # Separable Gaussian: one 1-D pass per axis, every channel of x at once.
+        k = g.to(x.device)
+        n = x.shape[1]
+        x = F.conv2d(x, k.view(1, 1, 1, -1).expand(n, 1, 1, size), groups=n)
+        return F.conv2d(x, k.view(1, 1, -1, 1).expand(n, 1, size, 1), groups=n)
 
-    c1, c2 = (0.01 * max_value) ** 2, (0.03 * max_value) ** 2
-    mu_a, mu_b = blur(a), blur(b)
-    var_a = blur(a * a) - mu_a**2
-    var_b = blur(b * b) - mu_b**2
-    cov = blur(a * b) - mu_a * mu_b
-    numerator = (2 * mu_a * mu_b + c1) * (2 * cov + c2)
-    denominator = (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
-    return (numerator / denominator).flatten(1).mean(dim=1)
+    out = []
+    for x, y in zip(a.split(batch_size), b.split(batch_size), strict=True):
+        x, y = x.float(), y.float()
+        # Centre each image channel first: float32 moments then do not cancel catastrophically.
+        mean_x, mean_y = x.mean(dim=(2, 3), keepdim=True), y.mean(dim=(2, 3), keepdim=True)
+        x, y = x - mean_x, y - mean_y
+        # Means, second moments and the cross term in one blur call.
+        moments = blur(torch.cat([x, y, x * x, y * y, x * y], dim=1))
+        m_x, m_y, xx, yy, xy = moments.split(channels, dim=1)
+        var_x, var_y, cov = xx - m_x**2, yy - m_y**2, xy - m_x * m_y
+        mu_x, mu_y = m_x + mean_x, m_y + mean_y
+        numerator = (2 * mu_x * mu_y + c1) * (2 * cov + c2)
+        denominator = (mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2)
+        out.append((numerator / denominator).flatten(1).double().mean(dim=1).cpu())
+    return torch.cat(out)
 
 
 def codebook_usage(indices: torch.Tensor | np.ndarray, codebook_size: int) -> dict[str, float]:
