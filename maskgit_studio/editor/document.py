@@ -80,30 +80,17 @@ class Document:
 
     @classmethod
     def from_parts(
-        cls,
-        image: np.ndarray,
-        factor: int,
-        scale: int,
-        *,
-        mask: np.ndarray | None = None,
-        boxes: Iterable[Box] = (),
-        growth: Growth | None = None,
-        original: np.ndarray | None = None,
-        origin: tuple[int, int] = (0, 0),
-        blank: bool = False,
-        runs: Iterable[RunRecord] = (),
+        cls, image: np.ndarray, parts: Snapshot, runs: Iterable[RunRecord] = ()
     ) -> Document:
         """Rebuild a document from stored parts (a project file), with an empty undo history."""
-        doc = cls(image, factor, scale, blank=blank)
-        if mask is not None:
-            if mask.shape != doc.grid_shape:
-                raise ValueError(f"mask has {mask.shape} cells, the image has {doc.grid_shape}")
-            doc._mask = np.array(mask, dtype=bool)
-        doc._boxes = tuple(doc._check_box(b) for b in boxes)
-        doc._growth = growth or Growth()
-        if original is not None:
-            doc._original = check_image(original)
-        doc._origin = origin
+        doc = cls(image, parts.factor, parts.scale, blank=parts.blank)
+        if parts.mask.shape != doc.grid_shape:
+            raise ValueError(f"mask has {parts.mask.shape} cells, the image has {doc.grid_shape}")
+        for box in parts.boxes:
+            doc._check_box(box)
+        doc._restore(parts)
+        same = parts.original is image  # keep "the original is the image" as one array
+        doc._original = doc._image if same else check_image(parts.original)
         doc._runs = list(runs)
         return doc
 

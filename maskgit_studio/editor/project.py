@@ -23,9 +23,11 @@ import numpy as np
 from PIL import Image
 
 from .atomic import atomic_write
+from .cells import grid_shape
 from .document import Document
 from .runs import RunRecord
 from .shapes import Box, Growth
+from .snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -211,21 +213,19 @@ def _build(path: Path, meta: dict, members: dict[str, bytes], runs: list) -> Doc
     if list(image.shape[:2]) != list(meta["size"]):
         raise ProjectError(f"the project's image is {image.shape[:2]}, expected {meta['size']}")
     factor, scale = int(meta["factor"]), int(meta["scale"])
-    cell = factor * scale
-    grid = (-(-image.shape[0] // cell), -(-image.shape[1] // cell))
+    grid = grid_shape(image.shape[0], image.shape[1], factor * scale)
     original = members.get("original.png")
-    doc = Document.from_parts(
-        image,
-        factor,
-        scale,
+    parts = Snapshot(
         mask=_mask_from_rows(meta["mask"], grid),
-        boxes=[Box.from_json(b) for b in meta["boxes"]],
+        boxes=tuple(Box.from_json(b) for b in meta["boxes"]),
         growth=Growth.from_json(meta["growth"]),
-        original=_decode_png(original, "original") if original is not None else None,
+        factor=factor,
+        scale=scale,
+        original=_decode_png(original, "original") if original is not None else image,
         origin=(int(meta["origin"][0]), int(meta["origin"][1])),
         blank=bool(meta["blank"]),
-        runs=[RunRecord.from_json(r) for r in runs],
     )
+    doc = Document.from_parts(image, parts, [RunRecord.from_json(r) for r in runs])
     doc.path = path
     doc.source = Path(meta["source"]) if meta.get("source") else None
     return doc

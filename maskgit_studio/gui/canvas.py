@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsS
 from maskgit_studio.editor import Document, Growth
 from maskgit_studio.editor import cells as cellmath
 
-from .overlays import BoxesItem, CellsItem, FrameItem, GridItem, PreviewItem
+from .overlays import BoxesItem, CellsItem, FrameItem, GridItem, HintItem, PreviewItem
 from .qimage import to_pixmap
-from .theme import CANVAS_BACKGROUND, GROWTH_COLOR, MASK_COLOR, RING_COLOR
+from .theme import CANVAS_BACKGROUND, GROWTH_COLOR, MASK_COLOR, RING_COLOR, with_alpha
 from .tools.base import Tool
 
 ZOOM_MIN, ZOOM_MAX = 0.05, 64.0
@@ -70,14 +70,15 @@ class Canvas(QGraphicsView):
         self.image_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
         self.image_item.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
         self.preview_item = PreviewItem(1)
-        self.mask_item = CellsItem(_alpha(MASK_COLOR, 255), 2)
+        self.mask_item = CellsItem(with_alpha(MASK_COLOR, 255), 2)
         self.mask_item.setOpacity(0.45)
-        self.ring_item = CellsItem(_alpha(RING_COLOR, 110), 3)
-        self.growth_item = CellsItem(_alpha(GROWTH_COLOR, 90), 3)
+        self.ring_item = CellsItem(with_alpha(RING_COLOR, 110), 3)
+        self.growth_item = CellsItem(with_alpha(GROWTH_COLOR, 90), 3)
         self.shade_item = CellsItem(QColor(10, 10, 14, 150), 4)
         self.grid_item = GridItem(5)
         self.frame_item = FrameItem(6)
         self.boxes_item = BoxesItem(7)
+        self.hint_item = HintItem(9)
         self.cursor_item = QGraphicsRectItem()
         pen = QPen(QColor(255, 255, 255, 220), 1.5)
         pen.setCosmetic(True)
@@ -89,6 +90,7 @@ class Canvas(QGraphicsView):
         for item in (self.growth_item, self.shade_item, self.grid_item, self.frame_item):
             scene.addItem(item)
         scene.addItem(self.boxes_item)
+        scene.addItem(self.hint_item)
         scene.addItem(self.cursor_item)
 
     # -- document binding ------------------------------------------------------------------
@@ -122,6 +124,7 @@ class Canvas(QGraphicsView):
         doc = self.doc
         if doc is None:
             self.image_item.setPixmap(to_pixmap(np.zeros((1, 1, 3), np.uint8)))
+            self.hint_item.setVisible(False)
             return
         pending = doc.pending
         image, pos = doc.image, (0, 0)
@@ -131,6 +134,8 @@ class Canvas(QGraphicsView):
             image, pos = doc.original, doc.origin
         self.image_item.setPixmap(to_pixmap(image))
         self.image_item.setPos(*pos)
+        self.hint_item.setVisible(doc.is_blank and self.editable)
+        self.hint_item.setPos(self.image_item.sceneBoundingRect().center())
         self.grid_item.set_grid(doc.shape, doc.cell_size)
         self._update_scene_rect()
 
@@ -197,6 +202,7 @@ class Canvas(QGraphicsView):
     def set_editable(self, editable: bool) -> None:
         """While a run goes, the tools rest and the overlays give way to the live preview."""
         self.editable = editable
+        self.hint_item.setVisible(editable and self.doc is not None and self.doc.is_blank)
         if not editable and self.tool is not None:
             self.tool.cancel()
         self.refresh_mask()
@@ -380,35 +386,3 @@ class Canvas(QGraphicsView):
         if not image_rect.isEmpty():
             shadow = image_rect.translated(3 * self.scene_per_pixel(), 3 * self.scene_per_pixel())
             painter.fillRect(shadow, QColor(0, 0, 0, 90))
-
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
-        if self.doc is None or not self.doc.is_blank or not self.editable:
-            return
-        # an empty canvas says what to do with it, in screen pixels
-        painter.save()
-        painter.resetTransform()
-        font = painter.font()
-        font.setPointSizeF(11)
-        painter.setFont(font)
-        box = self.mapFromScene(self.image_item.sceneBoundingRect()).boundingRect()
-        box = box.adjusted(-300, 0, 300, 0)  # the text may be wider than a small canvas
-        text_rect = painter.boundingRect(box, Qt.AlignmentFlag.AlignCenter, BLANK_HINT)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setBrush(QColor(20, 21, 24, 210))
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.drawRoundedRect(QRectF(text_rect).adjusted(-14, -10, 14, 10), 8, 8)
-        painter.setPen(QColor(210, 214, 222))
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, BLANK_HINT)
-        painter.restore()
-
-
-BLANK_HINT = (
-    "Pick a class on the right and press Ctrl+Enter to generate an image,\n"
-    "or open one: Ctrl+O, or drop a file here."
-)
-
-
-def _alpha(color: QColor, alpha: int) -> QColor:
-    out = QColor(color)
-    out.setAlpha(alpha)
-    return out

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMenu
 
 from maskgit_studio.editor import (
     PROJECT_SUFFIX,
@@ -98,6 +98,14 @@ class FileController(QObject):
         value = self.settings.value("recent", [])
         items = [value] if isinstance(value, str) else list(value or [])
         return [p for p in items if p]
+
+    def fill_recent_menu(self, menu: QMenu) -> None:
+        menu.clear()
+        for path in self.recent():
+            menu.addAction(Path(path).name, lambda p=path: self.window.open_path(p)).setToolTip(
+                path
+            )
+        menu.setEnabled(bool(self.recent()))
 
     def add_recent(self, path: Path) -> None:
         items = [str(path)] + [p for p in self.recent() if p != str(path)]

@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._connect()
         self.set_tool("brush")
-        self._refresh_recent(self.files.recent())
+        self.files.fill_recent_menu(self.recent_menu)
         self.update_actions()
 
     def _build_docks(self) -> None:
@@ -113,10 +113,12 @@ class MainWindow(QMainWindow):
         c.busy_changed.connect(self._busy_changed)
         c.message.connect(self.show_message)
         c.error.connect(self.report_error)
-        self.canvas.cursor_moved.connect(self._cursor_moved)
+        self.canvas.cursor_moved.connect(lambda pos: self.status.set_cursor(pos, self.doc))
         self.canvas.zoom_changed.connect(self.status.set_zoom)
         self.canvas.files_dropped.connect(lambda paths: self.open_path(paths[0]))
-        self.files.recent_changed.connect(self._refresh_recent)
+        self.files.recent_changed.connect(
+            lambda paths: self.files.fill_recent_menu(self.recent_menu)
+        )
         self.models.loaded.connect(self._model_loaded)
         p.scale_changed.connect(lambda s: self.doc and self.doc.set_grid(scale=s))
         p.class_picker.class_changed.connect(self._class_changed)
@@ -388,22 +390,6 @@ class MainWindow(QMainWindow):
         else:
             hint = f"Ctrl+Enter: {request.summary}" if request else ""
         self.status.set_request(hint)
-
-    def _cursor_moved(self, pos: tuple[float, float] | tuple[()]) -> None:
-        doc = self.doc
-        if not pos or doc is None:
-            self.status.set_cursor("")
-            return
-        x, y = int(np.floor(pos[0])), int(np.floor(pos[1]))
-        c = doc.cell_size
-        self.status.set_cursor(f"{x}, {y} px · cell {y // c}, {x // c}")
-
-    def _refresh_recent(self, paths: list[str]) -> None:
-        menu = self.recent_menu
-        menu.clear()
-        for path in paths:
-            menu.addAction(Path(path).name, lambda p=path: self.open_path(p)).setToolTip(path)
-        menu.setEnabled(bool(paths))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.controller.shutdown()

@@ -256,3 +256,37 @@ class FrameItem(QGraphicsItem):
         painter.setPen(_cosmetic(QColor(64, 200, 255), 1.5, Qt.PenStyle.DashLine))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(self._outer)
+
+
+class HintItem(QGraphicsItem):
+    """A short how-to on an empty canvas, drawn at a fixed screen size around its position."""
+
+    TEXT = (
+        "Pick a class on the right and press Ctrl+Enter to generate an image,\n"
+        "or open one: Ctrl+O, or drop a file here."
+    )
+
+    def __init__(self, z: float) -> None:
+        super().__init__()
+        self.setZValue(z)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self._rect = QRectF(-300, -40, 600, 80)  # screen pixels around the position
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return self._rect
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        font = QFont(painter.font())
+        font.setPointSizeF(11)
+        painter.setFont(font)
+        align = Qt.AlignmentFlag.AlignCenter
+        text_rect = painter.boundingRect(self._rect, align, self.TEXT)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setBrush(QColor(20, 21, 24, 210))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.drawRoundedRect(text_rect.adjusted(-14, -10, 14, 10), 8, 8)
+        painter.setPen(QColor(210, 214, 222))
+        painter.drawText(self._rect, align, self.TEXT)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+
+from maskgit_studio.editor import Document
 
 
 class StatusBar(QStatusBar):
@@ -31,8 +35,14 @@ class StatusBar(QStatusBar):
     def set_request(self, text: str) -> None:
         self.request.setText(text)
 
-    def set_cursor(self, text: str) -> None:
-        self.cursor.setText(text)
+    def set_cursor(self, pos: tuple[float, float] | tuple[()], doc: Document | None) -> None:
+        """The document pixel and token cell under the mouse (``()``: the mouse left)."""
+        if not pos or doc is None:
+            self.cursor.setText("")
+            return
+        x, y = math.floor(pos[0]), math.floor(pos[1])
+        c = doc.cell_size
+        self.cursor.setText(f"{x}, {y} px · cell {y // c}, {x // c}")
 
     def set_zoom(self, zoom: float) -> None:
         self.zoom.setText(f"{zoom * 100:.0f} %")

@@ -27,6 +27,12 @@ QSlider::handle:horizontal { width: 12px; margin: -5px 0; border-radius: 6px; ba
 """
 
 
+def with_alpha(color: QColor, alpha: int) -> QColor:
+    out = QColor(color)
+    out.setAlpha(alpha)
+    return out
+
+
 def apply_dark_theme(app: QApplication) -> None:
     """Fusion style with a dark palette."""
     app.setStyle("Fusion")

@@ -110,3 +110,12 @@ def test_load_errors_are_clear(tmp_path):
             archive.writestr(name, data)
     with pytest.raises(ProjectError, match="damaged"):
         load_project(newer)
+
+
+def test_an_unedited_original_stays_one_array(tmp_path):
+    doc = Document(np.zeros((16, 24, 3), np.uint8), 8)
+    save_project(doc, tmp_path / "p.mgstudio")
+    back = load_project(tmp_path / "p.mgstudio")
+    assert back.original is back.image
+    with zipfile.ZipFile(tmp_path / "p.mgstudio") as archive:
+        assert "original.png" not in archive.namelist()
