@@ -4,8 +4,8 @@ worker (target < 50 ms), and memory after 200 consecutive edits through the real
     python benchmarks/bench_gui.py [--model PATH] [--size 512x384] [--out bench_gui.json]
 
 Prints a table and writes JSON. Runs offscreen. Without --model the bundled default is used,
-or, if this install has none, the tests' tiny random-weight model (then the figures say little
-about a real model's load, but the machinery is the same).
+or, if this install has none, random weights in the default recipe's architecture (the same
+compute per step as the default model).
 """
 
 from __future__ import annotations
@@ -39,16 +39,6 @@ def rss_mib() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def fallback_model(folder: Path) -> Path:
-    from maskgit_studio.engine.checkpoint import save_bundle
-    from tests.conftest import TINY_CLASSES, make_tiny_models
-
-    tokenizer, transformer = make_tiny_models(seed=0)
-    return save_bundle(
-        folder / "tiny.safetensors", tokenizer, transformer, TINY_CLASSES, {"recipe": "tiny"}
-    )
 
 
 class StallMeter:
@@ -213,6 +203,9 @@ def measure_edits(app, window, edits: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
+    parser.add_argument(
+        "--recipe", default="default", help="without a model: random weights, this shape"
+    )
     parser.add_argument("--size", default="512x384", help="document WxH for the runs")
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3, help="runs per scenario (worst reported)")
@@ -230,11 +223,16 @@ def main(argv: list[str] | None = None) -> int:
     from maskgit_studio.engine.session import EngineSession
     from maskgit_studio.gui.app import create_app
     from maskgit_studio.gui.main_window import MainWindow
+    from scripts.screenshot import random_model
 
     if args.threads:
         torch.set_num_threads(args.threads)
     scratch = Path(tempfile.mkdtemp(prefix="mgs-bench-"))
-    model = Path(args.model) if args.model else (bundled_model_path() or fallback_model(scratch))
+    model = (
+        Path(args.model)
+        if args.model
+        else (bundled_model_path() or random_model(scratch, args.recipe))
+    )
     width, height = (int(v) for v in args.size.split("x"))
     yy, xx = np.mgrid[0:height, 0:width]
     picture = np.stack([xx * 255 // width, yy * 255 // height, (xx ^ yy) & 255], axis=2).astype(

@@ -7,8 +7,8 @@ Xvfb to go through a real X server).
 Scenes: "edit" paints a mask and draws a box (nothing run); "variations" runs an inpaint with
 four variations and shows them pending with the step viewer filled; "running" grabs the live
 preview in the middle of a run; "outpaint" shows a pending canvas growth.
-Without --model the bundled default is used; without one, a tiny random-weight model is built
-(its pictures are noise, but every widget is real).
+Without --model the bundled default is used; without one, a random-weight model with the
+default recipe's architecture is built (its pictures are noise, but every widget is real).
 """
 
 from __future__ import annotations
@@ -43,28 +43,24 @@ def sample_scene(height: int = 384, width: int = 512) -> np.ndarray:
     return img.clip(0, 255).astype(np.uint8)
 
 
-def tiny_model(folder: Path) -> Path:
-    """A random-weight model small enough to build in a second."""
+def random_model(folder: Path, recipe: str = "default") -> Path:
+    """A random-weight model with the architecture of a training recipe (the default model's
+    shape and compute cost, without its training)."""
     import torch
 
     from maskgit_studio.engine.checkpoint import save_bundle
-    from maskgit_studio.engine.config import TokenizerConfig, TransformerConfig
     from maskgit_studio.engine.transformer import MaskGitTransformer
     from maskgit_studio.engine.vqgan import Tokenizer
+    from training.procedural import CLASS_NAMES
+    from training.recipes import load_recipe, tokenizer_config, transformer_config
 
     torch.manual_seed(0)
-    tok = TokenizerConfig(
-        arch="fast", image_size=128, base_channels=16, channel_mult=(1, 2), unshuffle_factors=(4, 2),
-        num_res_blocks=1, codebook_size=64, code_dim=8, norm_groups=8,
-    )  # fmt: skip
-    classes = ["circle", "square", "triangle", "star", "ring", "cross", "heart", "moon"]
-    tr = TransformerConfig(
-        codebook_size=64, num_classes=len(classes), has_null_class=True, grid_size=tok.grid_size,
-        hidden_size=32, num_layers=2, num_heads=2, mlp_size=64, dropout=0.0,
-    )  # fmt: skip
-    path = folder / "tiny-random.safetensors"
+    config = load_recipe(recipe)
+    tokenizer = Tokenizer(tokenizer_config(config)).eval()
+    transformer = MaskGitTransformer(transformer_config(config, len(CLASS_NAMES))).eval()
+    path = folder / f"random-{recipe}.safetensors"
     return save_bundle(
-        path, Tokenizer(tok).eval(), MaskGitTransformer(tr).eval(), classes, {"recipe": "random"}
+        path, tokenizer, transformer, list(CLASS_NAMES), {"recipe": f"{recipe} (random weights)"}
     )
 
 
@@ -89,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     scratch = Path(tempfile.mkdtemp(prefix="mgs-shot-"))
-    model = args.model or bundled_model_path() or tiny_model(scratch)
+    model = args.model or bundled_model_path() or random_model(scratch)
     image = args.image
     if image is None:
         image = str(scratch / "landscape.png")
