@@ -11,6 +11,11 @@ Targets (default config, 2-core CPU): generation with per-step previews <= 1.0 s
 outside the forward passes <= 5% of the step time.
 
     python benchmarks/bench_engine.py [--configs default,official256] [--repeats N] [--threads N]
+
+On a machine shared with other CPU-heavy jobs, measure with ``--threads 1``: with 2 torch threads
+on 2 busy cores every parallel region waits for a descheduled thread, and the times grow by one
+or two orders of magnitude (seen here: default-config forward 13 ms with 1 thread, 1.6-2.2 s with
+2 threads, next to a training run). Times are best-of-N; medians are in the JSON.
 """
 
 from __future__ import annotations
@@ -134,6 +139,7 @@ def bench_config(
     repeats: int,
     gen_repeats: int,
     peak: float,
+    gen_warmup: int = 1,
 ) -> dict:
     torch.manual_seed(0)
     tokenizer, transformer = Tokenizer(tok_cfg).eval(), MaskGitTransformer(tr_cfg).eval()
@@ -156,8 +162,9 @@ def bench_config(
         decode = lambda: tokenizer.decode_indices(tokens)  # noqa: E731
         encode = lambda: tokenizer.encode_to_indices(image)  # noqa: E731
         for key, fn in (("forward", forward), ("decode", decode), ("encode", encode)):
-            seconds, median = timings(fn, repeats)
-            flops = count_flops(fn)
+            flops = count_flops(fn)  # doubles as the warm-up call
+            seconds, median = timings(fn, repeats, warmup=0)
+            print(f"  {key}: {seconds * 1e3:.1f} ms", flush=True)
             row[f"{key}_ms"] = seconds * 1e3
             row[f"{key}_median_ms"] = median * 1e3
             row[f"{key}_gflop"] = flops / 1e9
@@ -173,7 +180,8 @@ def bench_config(
         for previews in (True, False):
             run = lambda p=previews: session.generate(0, sampler, 1, p).run_to_end()  # noqa: E731
             key = "generate_previews_s" if previews else "generate_no_previews_s"
-            row[key], row[key[:-2] + "_median_s"] = timings(run, gen_repeats)
+            row[key], row[key[:-2] + "_median_s"] = timings(run, gen_repeats, gen_warmup)
+            print(f"  {key}: {row[key]:.3f} s", flush=True)
         session.close()
     step_ms = row["generate_previews_s"] / steps * 1e3
     row["step_ms"] = step_ms
@@ -269,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         repeats = max(2, args.repeats // 4) if big else args.repeats
         gen_repeats = 1 if big else args.gen_repeats
         print(f"benchmarking {name} ...", flush=True)
-        rows.append(bench_config(name, *available[name], repeats, gen_repeats, peak))
+        gen_warmup = 0 if big else 1  # the forward/decode timings above already warmed up
+        rows.append(bench_config(name, *available[name], repeats, gen_repeats, peak, gen_warmup))
     peak_after = matmul_gflops(args.matmul_n, repeats=5)
     print_table(rows, peak, threads)
     default_row = next((r for r in rows if r["config"] == "default"), None)
