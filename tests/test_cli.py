@@ -68,9 +68,11 @@ def test_inpaint_changes_only_near_mask(tmp_path, tiny_bundle_path, photo):
     out = tmp_path / "inp.png"
     code = cli.main(
         ["inpaint", str(path), "--mask", str(mask_path), "--out", str(out), "--model",
-         str(tiny_bundle_path), "--scale", "1", *FAST]
+         str(tiny_bundle_path), "--scale", "1", "--strip", str(tmp_path / "s.png"), *FAST]
     )  # fmt: skip
     assert code == 0
+    # 4 steps starting at round(2 * 4 / 12) = 1: three columns of the 64 px model window.
+    assert images.load_image(tmp_path / "s.png").shape == (2 * 64 + 4, 3 * 64 + 2 * 4, 3)
     res = images.load_image(out)
     assert res.shape == arr.shape
     np.testing.assert_array_equal(res[40:, 40:], arr[40:, 40:])
@@ -231,3 +233,21 @@ def test_import_subcommand_is_registered(capsys):
     assert "official" in capsys.readouterr().out
     assert cli.main(["import", "official", "--tokenizer", "nope"]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.e2e
+def test_generate_with_bundled_default_model(tmp_path):
+    from maskgit_studio.engine import model_store
+
+    if model_store.bundled_model_path() is None:
+        pytest.skip("no bundled default model in this checkout")
+    out = tmp_path / "default.png"
+    assert cli.main(["generate", "--class", "0", "--out", str(out), "--seed", "0"]) == 0
+    size = cli_info_image_size()
+    assert images.load_image(out).shape == (size, size, 3)
+
+
+def cli_info_image_size() -> int:
+    from maskgit_studio.engine.session import EngineSession
+
+    return EngineSession(None, "cpu").info.image_size
