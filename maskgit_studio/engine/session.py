@@ -31,23 +31,21 @@ import torch
 from . import editing, model_store
 from .config import SamplerConfig, config_to_dict
 from .device import available_devices, pick_device
-from .editing_composite import default_feather
 from .images import MAX_PIXELS
 from .results import ModelInfo, RunResult, StepResult
-from .session_model import LoadedModel
-from .session_run import (
-    BranchContext,
-    EditJob,
-    Run,
-    edit_steps,
-    generate_steps,
-    pass_total,
-    rebuild_before_pass,
+from .session_jobs import (
+    MAX_VARIATIONS,
+    branch_steps,
+    check_image,
+    check_mask,
+    check_run,
+    check_scale,
+    plan_edit,
 )
+from .session_model import LoadedModel
+from .session_run import BranchContext, Run, edit_steps, generate_steps, pass_total
 
 log = logging.getLogger(__name__)
-
-MAX_VARIATIONS = 16
 
 
 class EngineSession:
@@ -132,7 +130,7 @@ class EngineSession:
     # -- geometry ----------------------------------------------------------------------------
     def cell_size(self, scale: int) -> int:
         """Document px per token cell at working scale ``scale`` (f * scale)."""
-        _check_scale(scale)
+        check_scale(scale)
         return self._model().f * scale
 
     def default_scale(self, width: int, height: int) -> int:
@@ -143,7 +141,7 @@ class EngineSession:
         self, shape_hw: tuple[int, int], pixel_mask: np.ndarray, scale: int
     ) -> np.ndarray:
         """(rows, cols) bool cells that regenerate for a (H, W) pixel mask (any touched cell)."""
-        _check_mask(pixel_mask, shape_hw)
+        check_mask(pixel_mask, shape_hw)
         return editing.pixel_mask_to_cells(pixel_mask, self.cell_size(scale))
 
     def box_cells(
@@ -178,7 +176,7 @@ class EngineSession:
         """K new images at model resolution for ``class_id`` (None = null class)."""
         model = self._model()
         token = model.class_token(class_id)
-        _check_run(model, sampler, variations)
+        check_run(model, sampler, variations)
         request = self._request("generate", class_id, sampler, variations)
         context = BranchContext(None, token, sampler)
         steps = generate_steps(model, token, sampler, variations, previews, request)
@@ -197,8 +195,8 @@ class EngineSession:
     ) -> Run:
         """Regenerate the token cells touched by ``mask`` ((H, W) bool, True = regenerate)."""
         model = self._model()
-        image = _check_image(image)
-        _check_mask(mask, image.shape[:2])
+        image = check_image(image)
+        check_mask(mask, image.shape[:2])
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             raise ValueError("the mask selects nothing: paint the area to regenerate")
@@ -238,7 +236,7 @@ class EngineSession:
     ) -> Run:
         """Grow the canvas (each side rounded up to whole cells) and fill the new cells."""
         model = self._model()
-        image = _check_image(image)
+        image = check_image(image)
         if scale is None:
             scale = editing.default_scale(image.shape[:2], model.image_size)
         growth = editing.snap_growth(left, top, right, bottom, self.cell_size(scale))
@@ -288,7 +286,7 @@ class EngineSession:
     ) -> Run:
         """Official box + class edit: the box's cells plus a one-cell ring regenerate as class_id."""
         model = self._model()
-        image = _check_image(image)
+        image = check_image(image)
         model.class_token(class_id)  # refuse early (no class on a model without a null class)
         box = tuple(int(v) for v in box)
         if len(box) != 4:
@@ -339,56 +337,9 @@ class EngineSession:
         context = self._contexts.get(id(parent))
         if context is None:
             raise ValueError("can only branch from a result of this session's current model")
-        k = step.ids.shape[0]
-        if not 0 <= variation < k:
-            raise ValueError(f"variation {variation} is out of range 0..{k - 1}")
-        start = step.index + 1
-        if start >= sampler.steps or not step.masked[variation].any():
-            raise ValueError(
-                f"step {step.index + 1} of {step.total} is the last; nothing is left to decode"
-            )
-        token = context.class_token if class_id is None else model.class_token(class_id)
-        sampler = sampler.replace(start_iter=0) if sampler.start_iter else sampler
-        resume_ids = torch.from_numpy(step.ids[variation].astype(np.int64)).reshape(1, -1)
-        request = {
-            "operation": "branch",
-            "parent": parent.request,
-            "pass": step.pass_index,
-            "step": step.index,
-            "variation": variation,
-            "class_id": class_id,
-            "sampler": config_to_dict(sampler),
-            "model": model.name,
-        }
-        job = context.job
-        if job is None:
-            branch_sampler = sampler.replace(start_iter=start)
-            steps = generate_steps(
-                model, token, branch_sampler, 1, previews, request, start_ids=resume_ids
-            )
-            new_context = BranchContext(None, token, sampler)
-            return Run(
-                self._remembering(steps, new_context), pass_total(branch_sampler), model.device
-            )
-        p = step.pass_index
-        edit_sampler = sampler.replace(start_iter=editing.editing_start_iter(sampler.steps, 0))
-        doc = rebuild_before_pass(job, context, p, variation)
-        new_context = BranchContext(
-            job, token, edit_sampler, [[patch[variation]] for patch in context.patches[:p]]
+        steps, new_context, total = branch_steps(
+            model, context, parent, step, variation, class_id, sampler, previews
         )
-        branch_job = EditJob(**{**job.__dict__, "request": request})
-        steps = edit_steps(
-            model,
-            branch_job,
-            token,
-            edit_sampler,
-            [doc],
-            previews,
-            new_context,
-            p,
-            (resume_ids, start),
-        )
-        total = (sampler.steps - start) + pass_total(edit_sampler) * (len(job.passes) - p - 1)
         return Run(self._remembering(steps, new_context), total, model.device)
 
     # -- internals ---------------------------------------------------------------------------
@@ -409,36 +360,28 @@ class EngineSession:
         extra: dict,
     ) -> Run:
         model = self._model()
-        token = model.class_token(class_id)
-        _check_run(model, sampler, variations)
-        cell = self.cell_size(scale)
-        if feather is None:
-            feather = default_feather(model.image_size, scale)
-        if feather < 0:
-            raise ValueError(f"feather must be >= 0 px, got {feather}")
-        sampler = sampler.replace(
-            start_iter=editing.editing_start_iter(sampler.steps, sampler.start_iter)
-        )
-        passes = editing.plan_passes(cells, model.grid)
-        if not passes:
-            raise ValueError("nothing to regenerate")
         request = self._request(operation, class_id, sampler, variations)
-        request |= {
-            "image_size": [int(image.shape[1]), int(image.shape[0])],
-            "scale": scale,
-            "feather": int(feather),
-            "passes": len(passes),
-        } | extra
-        job = EditJob(operation, canvas, hard, passes, scale, cell, int(feather), offset, request)
+        job, sampler = plan_edit(
+            model,
+            operation,
+            image,
+            canvas,
+            hard,
+            cells,
+            offset,
+            scale,
+            feather,
+            sampler,
+            request | extra,
+        )
+        token = model.class_token(class_id)
+        check_run(model, sampler, variations)
+        log.info("%s: %d pass(es) at scale %d", operation, len(job.passes), scale)
         context = BranchContext(job, token, sampler)
         docs = [canvas.copy() for _ in range(variations)]
         steps = edit_steps(model, job, token, sampler, docs, previews, context)
-        log.info(
-            "%s: %d pass(es) at scale %d, %d cells", operation, len(passes), scale, int(cells.sum())
-        )
-        return Run(
-            self._remembering(steps, context), pass_total(sampler) * len(passes), model.device
-        )
+        total = pass_total(sampler) * len(job.passes)
+        return Run(self._remembering(steps, context), total, model.device)
 
     def _remembering(self, steps, context: BranchContext):
         """Wrap a step generator so its result is registered for ``branch``."""
@@ -459,33 +402,6 @@ class EngineSession:
             "variations": variations,
             "model": self._model().name,
         }
-
-
-def _check_scale(scale: int) -> None:
-    if int(scale) != scale or scale < 1:
-        raise ValueError(f"scale must be a whole number >= 1, got {scale}")
-
-
-def _check_run(model: LoadedModel, sampler: SamplerConfig, variations: int) -> None:
-    if not 1 <= variations <= MAX_VARIATIONS:
-        raise ValueError(f"variations must be in 1..{MAX_VARIATIONS}, got {variations}")
-    if sampler.guidance_scale > 0 and not model.config.has_null_class:
-        raise ValueError("this model has no null class, so guidance is not available (set it to 0)")
-
-
-def _check_image(image: np.ndarray) -> np.ndarray:
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise ValueError(f"image must be an (H, W, 3) uint8 array, got {image.shape} {image.dtype}")
-    if image.shape[0] * image.shape[1] > MAX_PIXELS:
-        raise ValueError(f"image is over the {MAX_PIXELS / 1e6:.0f} MP limit")
-    return image
-
-
-def _check_mask(mask: np.ndarray, shape_hw: tuple[int, int]) -> None:
-    mask = np.asarray(mask)
-    if mask.shape != tuple(shape_hw[:2]):
-        raise ValueError(f"mask shape {mask.shape} does not match the image {tuple(shape_hw[:2])}")
 
 
 __all__ = ["EngineSession", "MAX_VARIATIONS", "Run"]
