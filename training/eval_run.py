@@ -1,0 +1,318 @@
+"""The measurements behind ``maskgit-train evaluate``, as a library call.
+
+``evaluate(bundle, spec, options, cache_dir)`` returns a JSON-ready dict; ``training.evaluate``
+is the command-line face that writes it out. See that module's docstring for what is measured.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from maskgit_studio.engine.checkpoint import ModelBundle
+from maskgit_studio.engine.config import SamplerConfig, config_to_dict
+from training import metrics
+from training.eval_data import (
+    ImageSet,
+    dataset_class_names,
+    dataset_identity,
+    held_out_sets,
+    judge_training_set,
+)
+from training.eval_generate import generate_class_conditional, inpaint_centre_box, reconstruct
+from training.eval_report import ABLATION_SCHEDULES, check_targets, summarise_ablation
+from training.judge import Judge, JudgeSettings, cache_key, load_judge, save_judge, train_judge
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EvalOptions:
+    """What ``evaluate`` does; the CLI flags map onto these fields."""
+
+    samples: int = 200
+    ablation: bool = True
+    ablation_steps: tuple[int, ...] = (4, 8, 12, 16)
+    ablation_samples: int = 100
+    seed: int = 0
+    batch_size: int = 50
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    inpaint_start_iter: int = 2
+    judge: JudgeSettings = field(default_factory=JudgeSettings)
+    judge_cache: Path | None = None
+    retrain_judge: bool = False
+
+    def __post_init__(self) -> None:
+        if self.samples < 2:
+            raise ValueError(f"--samples must be >= 2 (FD needs two samples), got {self.samples}")
+        if self.ablation and self.ablation_samples < 2:
+            raise ValueError(f"--ablation-samples must be >= 2, got {self.ablation_samples}")
+        if self.ablation and (not self.ablation_steps or min(self.ablation_steps) < 1):
+            raise ValueError(f"ablation steps must be >= 1, got {self.ablation_steps}")
+        if self.batch_size < 1:
+            raise ValueError(f"--batch-size must be >= 1, got {self.batch_size}")
+        if not 0 <= self.inpaint_start_iter < self.sampler.steps:
+            raise ValueError(
+                f"--inpaint-start-iter must be in [0, {self.sampler.steps - 1}], "
+                f"got {self.inpaint_start_iter}"
+            )
+
+
+def _slug(text: str) -> str:
+    name = Path(text).name if not text.startswith("procedural") else text
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "data"
+
+
+def get_judge(
+    spec: str,
+    image_size: int,
+    settings: JudgeSettings,
+    cache_dir: Path,
+    device: torch.device,
+    retrain: bool = False,
+) -> tuple[Judge, Path, bool]:
+    """The cached judge for (data spec, image size, settings), training it if needed.
+
+    Returns:
+        (judge, cache path, True if it came from the cache).
+    """
+    identity = dataset_identity(spec, image_size)
+    recipe = dataclasses.asdict(settings)
+    recipe.pop("heldout_images")  # only what shapes the judge's weights goes into the key
+    description = {**identity, **recipe}
+    key = cache_key(description)
+    path = cache_dir / f"judge-{_slug(spec)}-{image_size}px-{key}.safetensors"
+    if path.is_file() and not retrain:
+        try:
+            judge = load_judge(path, device)
+            log.info("judge loaded from %s", path)
+            return judge, path, True
+        except ValueError as exc:
+            log.warning("%s; training a new judge", exc)
+    class_names = dataset_class_names(spec, image_size)
+    start = time.perf_counter()
+    train = judge_training_set(spec, image_size, settings.train_images)
+    load_seconds = time.perf_counter() - start
+    log.info("training the judge on %d images (%d epochs)", len(train), settings.epochs)
+    judge = train_judge(train.images, train.labels, class_names, settings, device)
+    judge.info |= {
+        "data": description,
+        "train_images": len(train),
+        "load_seconds": round(load_seconds, 1),
+    }
+    save_judge(path, judge)
+    log.info("judge saved to %s", path)
+    return judge, path, False
+
+
+def _class_mapping(model_names: list[str], data_names: list[str]) -> torch.Tensor:
+    """(K_model,) judge (data) class index of each model class, matched by name."""
+    missing = [n for n in model_names if n not in data_names]
+    if missing:
+        raise ValueError(
+            f"the model's classes {missing[:5]} are not in the dataset's classes "
+            f"({', '.join(data_names[:12])}); pass the --data the model was trained on"
+        )
+    return torch.tensor([data_names.index(n) for n in model_names], dtype=torch.long)
+
+
+def _feature_scores(judge: Judge, images: torch.Tensor, labels: torch.Tensor, ref_feats) -> dict:
+    """Judge accuracy (labels in judge classes), FD and KID against reference features."""
+    logits, feats = judge.logits_and_features(images)
+    correct = logits.argmax(dim=1) == labels
+    kid, kid_std = metrics.kernel_inception_distance(
+        feats, ref_feats, subset_size=min(100, len(feats), len(ref_feats))
+    )
+    return {
+        "samples": len(images),
+        "judge_accuracy": float(correct.float().mean()),
+        "fd": metrics.frechet_distance(feats, ref_feats),
+        "kid": kid,
+        "kid_std": kid_std,
+        "_correct": correct,
+    }
+
+
+def _pop_private(part: dict) -> dict:
+    return {k: v for k, v in part.items() if not k.startswith("_")}
+
+
+def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Path) -> dict:
+    """Run every measurement on a loaded model and return the JSON-ready result dict."""
+    start, cpu_start = time.perf_counter(), time.process_time()
+    device = next(bundle.transformer.parameters()).device
+    size = bundle.image_size
+    # Wall and process-CPU seconds per phase (CPU time tells a busy machine from slow code).
+    timings: dict[str, dict[str, float]] = {}
+    clock = [time.perf_counter(), time.process_time()]
+
+    def lap(name: str) -> None:
+        wall, cpu = time.perf_counter() - clock[0], time.process_time() - clock[1]
+        timings[name] = {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1)}
+        log.info("%s: %.1f s (%.1f s CPU)", name, wall, cpu)
+        clock[:] = [time.perf_counter(), time.process_time()]
+
+    judge, judge_path, cached = get_judge(
+        spec, size, options.judge, cache_dir, device, options.retrain_judge
+    )
+    to_judge = _class_mapping(bundle.class_names, judge.class_names)
+    lap("judge")
+
+    held = held_out_sets(spec, size, options.judge.heldout_images, options.samples)
+    # Only classes the model knows can be asked for; map judge labels back to model labels.
+    to_model = torch.full((len(judge.class_names),), -1, dtype=torch.long)
+    to_model[to_judge] = torch.arange(len(to_judge))
+    reference = held.reference.subset(to_model[held.reference.labels] >= 0)
+    if len(reference) < 2:
+        raise ValueError("fewer than 2 held-out images of the model's classes")
+    lap("real images")
+
+    test = held.judge_test
+    recon, ids = reconstruct(bundle, test.images, options.batch_size)
+    usage = metrics.codebook_usage(ids, bundle.tokenizer_config.codebook_size)
+    tokenizer = {
+        "images": len(test),
+        "psnr": float(metrics.psnr(recon, test.floats()).mean()),
+        "ssim": float(metrics.ssim(recon, test.floats()).mean()),
+        "codebook_usage": usage["usage"],
+        "codebook_perplexity": usage["perplexity"],
+        "used_codes": int(usage["used_codes"]),
+    }
+    judge_part = {
+        "path": str(judge_path),
+        "cached": cached,
+        "classes": judge.class_names,
+        "heldout_images": len(test),
+        "accuracy_real": judge.accuracy(test.floats(), test.labels),
+        "accuracy_reconstructions": judge.accuracy(recon, test.labels),
+        "train_images": judge.info.get("train_images"),
+        "train_seconds": judge.info.get("train_seconds"),
+        "feature_dim": judge.net.feature_dim,
+    }
+    if judge_part["accuracy_real"] < 0.95:
+        log.warning(
+            "the judge scores only %.1f%% on real held-out images (< 95%%): its verdicts on "
+            "generated images are not trustworthy; retrain it with more --judge-images/epochs",
+            100 * judge_part["accuracy_real"],
+        )
+    lap("tokenizer")
+
+    _, ref_feats = judge.logits_and_features(reference.floats())
+    result: dict[str, Any] = {
+        "model": _model_info(bundle),
+        "data": spec,
+        "seed": options.seed,
+        "sampler": config_to_dict(options.sampler),
+        "judge": judge_part,
+        "tokenizer": tokenizer,
+        "reference": {"samples": len(reference)},
+    }
+    if held.floor is not None and len(held.floor) >= 2:
+        _, floor_feats = judge.logits_and_features(held.floor.floats())
+        result["reference"]["fd_real_vs_real"] = metrics.frechet_distance(floor_feats, ref_feats)
+        result["reference"]["kid_real_vs_real"] = metrics.kernel_inception_distance(
+            floor_feats, ref_feats, subset_size=min(100, len(floor_feats), len(ref_feats))
+        )[0]
+
+    model_labels = to_model[reference.labels]
+    samples = generate_class_conditional(
+        bundle, model_labels, options.sampler, options.seed, options.batch_size
+    )
+    cond = _feature_scores(judge, samples, reference.labels, ref_feats)
+    cond["per_class_accuracy"] = {
+        name: float(cond["_correct"][model_labels == k].float().mean())
+        for k, name in enumerate(bundle.class_names)
+        if bool((model_labels == k).any())
+    }
+    result["class_conditional"] = _pop_private(cond)
+    lap("class-conditional")
+
+    inpaint_sampler = options.sampler.replace(start_iter=options.inpaint_start_iter)
+    inpainted = inpaint_centre_box(
+        bundle,
+        reference.images,
+        model_labels,
+        inpaint_sampler,
+        options.seed + 1,
+        options.batch_size,
+    )
+    inpaint = _pop_private(_feature_scores(judge, inpainted, reference.labels, ref_feats))
+    inpaint |= {
+        "box": "centre, half width x half height",
+        "steps": inpaint_sampler.steps,
+        "start_iter": inpaint_sampler.start_iter,
+    }
+    result["inpainting"] = inpaint
+    lap("inpainting")
+
+    if options.ablation:
+        result["ablation"] = run_ablation(bundle, judge, reference, to_model, ref_feats, options)
+        lap("ablation")
+
+    result["targets"] = check_targets(result)
+    result["timings"] = timings
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    result["cpu_seconds"] = round(time.process_time() - cpu_start, 1)
+    return result
+
+
+def run_ablation(
+    bundle: ModelBundle,
+    judge: Judge,
+    reference: ImageSet,
+    to_model: torch.Tensor,
+    ref_feats: torch.Tensor,
+    options: EvalOptions,
+) -> dict:
+    """FD and judge accuracy per (schedule, T); one seed for all, so only the schedule varies."""
+    n = min(options.ablation_samples, len(reference))
+    labels = reference.labels[:n]
+    rows = []
+    for schedule in ABLATION_SCHEDULES:
+        for steps in options.ablation_steps:
+            sampler = options.sampler.replace(schedule=schedule, steps=steps, start_iter=0)
+            images = generate_class_conditional(
+                bundle, to_model[labels], sampler, options.seed + 2, options.batch_size
+            )
+            part = _feature_scores(judge, images, labels, ref_feats)
+            rows.append(
+                {
+                    "schedule": schedule,
+                    "steps": steps,
+                    "fd": part["fd"],
+                    "kid": part["kid"],
+                    "judge_accuracy": part["judge_accuracy"],
+                }
+            )
+            log.info(
+                "ablation %s T=%d: FD %.2f, judge %.1f%%",
+                schedule,
+                steps,
+                part["fd"],
+                100 * part["judge_accuracy"],
+            )
+    summary = summarise_ablation(rows)
+    return {"samples": n, "steps": list(options.ablation_steps), "rows": rows, **summary}
+
+
+def _model_info(bundle: ModelBundle) -> dict:
+    return {
+        "name": bundle.path.name if bundle.path else "model",
+        "path": str(bundle.path) if bundle.path else None,
+        "image_size": bundle.image_size,
+        "grid_size": bundle.transformer_config.grid_size,
+        "codebook_size": bundle.tokenizer_config.codebook_size,
+        "class_names": list(bundle.class_names),
+        "parameters": bundle.parameter_count(),
+        "has_null_class": bundle.transformer_config.has_null_class,
+    }
+
+
+__all__ = ["EvalOptions", "evaluate", "get_judge", "run_ablation"]
