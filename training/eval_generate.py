@@ -152,6 +152,25 @@ def inpaint_centre_box(
     return torch.cat(out)
 
 
+def blank_centre_box(bundle: ModelBundle, images: torch.Tensor) -> torch.Tensor:
+    """The inpainting input with the centre box filled by each image's mean colour.
+
+    Judging these gives the accuracy the unmasked context alone earns (procedural scenes give
+    their class away in the background: water for boats, snow for snowmen), the floor against
+    which inpainting's accuracy should be read.
+
+    Args:
+        images: (B, 3, S, S) float in [0, 1] or uint8.
+
+    Returns:
+        (B, 3, S, S) float32 in [0, 1], blended with the same feathered weights as inpainting.
+    """
+    images = images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
+    _, weights = centre_box_weights(bundle)
+    w = torch.from_numpy(weights)[None, None]
+    return images.mean(dim=(2, 3), keepdim=True) * w + images * (1 - w)
+
+
 @torch.inference_mode()
 def reconstruct(bundle: ModelBundle, images: torch.Tensor, batch_size: int = 64):
     """Tokenizer round trip of (B, 3, S, S) images: returns (recon (B,3,S,S) float, ids (B,h,w))."""
@@ -166,6 +185,7 @@ def reconstruct(bundle: ModelBundle, images: torch.Tensor, batch_size: int = 64)
 
 
 __all__ = [
+    "blank_centre_box",
     "centre_box_cells",
     "centre_box_weights",
     "generate_class_conditional",

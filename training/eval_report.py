@@ -235,6 +235,13 @@ def render_markdown(result: dict) -> str:
                 ]
             )
     lines += _table(["task", "samples", "judge accuracy", "FD", "KID"], gen_rows)
+    context = _get(result, ("inpainting", "judge_accuracy_context_only"))
+    if context is not None:
+        lines += [
+            "",
+            f"Centre-box inpainting, judge accuracy from the context alone (box filled with the "
+            f"mean colour): {_fmt(context, percent=True)}; inpainting should beat it.",
+        ]
     per_class = _get(result, ("class_conditional", "per_class_accuracy")) or {}
     if per_class:
         lines += [

@@ -26,7 +26,12 @@ from training.eval_data import (
     held_out_sets,
     judge_training_set,
 )
-from training.eval_generate import generate_class_conditional, inpaint_centre_box, reconstruct
+from training.eval_generate import (
+    blank_centre_box,
+    generate_class_conditional,
+    inpaint_centre_box,
+    reconstruct,
+)
 from training.eval_report import ABLATION_SCHEDULES, check_targets, summarise_ablation
 from training.judge import Judge, JudgeSettings, cache_key, load_judge, save_judge, train_judge
 
@@ -244,7 +249,9 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
         options.batch_size,
     )
     inpaint = _pop_private(_feature_scores(judge, inpainted, reference.labels, ref_feats))
+    context_only = judge.accuracy(blank_centre_box(bundle, reference.images), reference.labels)
     inpaint |= {
+        "judge_accuracy_context_only": context_only,
         "box": "centre, half width x half height",
         "steps": inpaint_sampler.steps,
         "start_iter": inpaint_sampler.start_iter,

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 from maskgit_studio.engine.checkpoint import load_bundle
 from maskgit_studio.engine.config import SamplerConfig
 from training.cli import main as cli_main
-from training.eval_generate import centre_box_cells, inpaint_centre_box
+from training.eval_generate import blank_centre_box, centre_box_cells, inpaint_centre_box
 from training.eval_report import render_markdown, spearman, summarise_ablation
 from training.evaluate import add_parser
 from training.judge import (
@@ -73,7 +73,26 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-TINY_FLAGS = ["--samples", "6", "--ablation-steps", "2,3", "--ablation-samples", "4", "--judge-images", "36", "--judge-epochs", "2", "--judge-test", "9", "--batch-size", "4", "--steps", "4", "--device", "cpu"]
+TINY_FLAGS = [
+    "--samples",
+    "6",
+    "--ablation-steps",
+    "2,3",
+    "--ablation-samples",
+    "4",
+    "--judge-images",
+    "36",
+    "--judge-epochs",
+    "2",
+    "--judge-test",
+    "9",
+    "--batch-size",
+    "4",
+    "--steps",
+    "4",
+    "--device",
+    "cpu",
+]
 
 
 def _tiny_argv(model: Path, data: Path, out: Path, *extra: str) -> list[str]:
@@ -117,6 +136,7 @@ def test_evaluate_writes_json_and_markdown(tiny_bundle_path, shapes_folder, tmp_
         assert 0 <= scores["judge_accuracy"] <= 1
         assert scores["fd"] >= 0 and np.isfinite(scores["kid"])
     assert result["inpainting"]["start_iter"] == 2
+    assert 0 <= result["inpainting"]["judge_accuracy_context_only"] <= 1
     assert set(result["class_conditional"]["per_class_accuracy"]) <= set(CLASSES)
 
     ablation = result["ablation"]
@@ -199,6 +219,10 @@ def test_inpainting_keeps_pixels_outside_the_box(tiny_bundle_path):
     assert torch.equal(out[..., :13, :], images[..., :13, :])
     assert torch.equal(out[..., :, 51:], images[..., :, 51:])
     assert not torch.allclose(out[..., 24:40, 24:40], images[..., 24:40, 24:40])
+    blank = blank_centre_box(bundle, images)
+    assert torch.equal(blank[..., :13, :], images[..., :13, :])
+    centre = images.mean(dim=(2, 3))[..., None, None].expand(2, 3, 8, 8)
+    assert torch.allclose(blank[..., 28:36, 28:36], centre)
 
 
 def test_judge_learns_shapes_and_round_trips(tmp_path):
