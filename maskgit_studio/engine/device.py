@@ -58,3 +58,43 @@ def release_cached_memory(device: torch.device) -> None:
         torch.cuda.empty_cache()
     elif device.type == "mps" and hasattr(torch, "mps"):
         torch.mps.empty_cache()
+
+
+# Transformers at least this large run their matmuls in bf16 on CPUs with native bf16 support:
+# measured on the official 256 model (172M) with avx512_bf16, a step took 0.54 s instead of 1.56 s
+# with 99.6% of argmax choices unchanged. Small models stay fp32 (bf16 is slower for them here).
+CPU_BF16_MIN_PARAMETERS = 50_000_000
+
+
+def cpu_has_native_bf16() -> bool:
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def transformer_precision(device: torch.device, parameters: int, preference: str = "auto") -> str:
+    """ "bf16" or "fp32" for the transformer's forward passes.
+
+    auto: bf16 on CUDA; on CPU, bf16 only for large models on CPUs with native bf16 support.
+    The tokenizer always decodes in fp32 on CPU so edited pixels stay exact.
+    """
+    if preference in ("fp32", "bf16"):
+        return preference
+    if preference != "auto":
+        raise ValueError(f"unknown precision {preference!r}; choose auto, fp32 or bf16")
+    if device.type == "cuda":
+        return "bf16"
+    if device.type == "cpu" and parameters >= CPU_BF16_MIN_PARAMETERS and cpu_has_native_bf16():
+        return "bf16"
+    return "fp32"
+
+
+@contextlib.contextmanager
+def precision_context(device: torch.device, precision: str) -> Iterator[None]:
+    """Autocast to bf16 when ``precision == "bf16"`` (CPU or CUDA); a no-op for fp32."""
+    if precision == "bf16" and device.type in ("cpu", "cuda"):
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            yield
+    else:
+        yield
