@@ -169,6 +169,9 @@ class MainWindow(QMainWindow):
         if self.info is None and self.controller.busy:
             self._queued_open = path  # the model is still loading
             return False
+        if self.controller.running:
+            self.show_message("A run is going: wait for it, or press Esc, then open the file.")
+            return False
         return self.files.open_path(path)
 
     def set_document(self, doc: Document) -> None:
@@ -377,7 +380,8 @@ class MainWindow(QMainWindow):
         for action in (a.accept, a.prev, a.next):
             action.setEnabled(pending and not busy)
         a.escape.setEnabled(True)
-        for action in (a.clear_mask, a.invert_mask, a.grow_mask, a.new, a.open, a.import_mask):
+        mask_actions = (a.clear_mask, a.invert_mask, a.grow_mask, a.import_mask, a.reset_growth)
+        for action in (*mask_actions, a.new, a.open):
             action.setEnabled(not busy)
         a.delete_box.setEnabled(not busy and self.box_tool.selected is not None)
         a.box_class.setEnabled(not busy and self.box_tool.selected is not None)

@@ -70,14 +70,20 @@ class RunController(QObject):
         self.job: Job | None = None
         self.view: RunView | None = None  # the latest run (finished or running)
         self._running: RunView | None = None
-        self._base_version = 0
+        self._base: tuple[Document | None, int] = (None, 0)  # the document a run started from
         self._action = ""
         self._on_done: Callable[[Any], None] = lambda _: None
         self.auto_accept_single = True
 
     @property
     def busy(self) -> bool:
+        """A job (a run or a model load) holds the worker."""
         return self.job is not None
+
+    @property
+    def running(self) -> bool:
+        """A run is going (its result will land in the document)."""
+        return self._running is not None
 
     # -- plain jobs ------------------------------------------------------------------------
     # Worker signals connect only to bound methods of this (GUI-thread) object: Qt then queues
@@ -177,7 +183,7 @@ class RunController(QObject):
     def _launch(self, view: RunView, start: Callable[[], Any], action: str) -> None:
         assert self.doc is not None
         self._running = self.view = view
-        self._base_version = self.doc.version
+        self._base = (self.doc, self.doc.version)
         job = self._start_job(start, action)
         job.worker.started.connect(self._on_started)
         job.worker.step.connect(self._on_step)
@@ -218,7 +224,7 @@ class RunController(QObject):
         if view is None or doc is None:
             return
         view.result = result
-        if doc.version != self._base_version:
+        if self._base != (doc, doc.version):
             self.message.emit("The document changed during the run; its result was dropped.")
             self._end(view)
             return

@@ -272,3 +272,16 @@ def test_out_of_memory_message():
 
     title, text = describe_error(MemoryError(), "run inpaint")
     assert title == "Out of memory" and "fewer variations" in text and "Nothing was lost" in text
+
+
+def test_opening_a_file_during_a_run_is_refused(window, qtbot, tmp_path):
+    doc = _open(window, tmp_path)
+    doc.paint([(1, 1)])
+    other = tmp_path / "other.png"
+    Image.fromarray(sample_image(64, 64)).save(other)
+    window.params.steps.setValue(48)
+    window.actions_.run.trigger()
+    assert not window.open_path(str(other))
+    assert window.doc is doc and "A run is going" in window.status.text.text()
+    wait_run(qtbot, window)
+    assert window.open_path(str(other)) and window.doc.shape == (64, 64)
