@@ -18,13 +18,19 @@ def steps(session):
     return out, run.result
 
 
-def test_scrubbing_shows_each_step(qtbot, steps):
-    steps, _ = steps
+def _viewer(qtbot, steps) -> StepViewer:
+    """A viewer fed with every step of a run, as the window does."""
     viewer = StepViewer()
     qtbot.addWidget(viewer)
-    viewer.start_run("Generate", total=5)
+    viewer.start_run("Generate", total=len(steps))
     for s in steps:
         viewer.add_step(s)
+    return viewer
+
+
+def test_scrubbing_shows_each_step(qtbot, steps):
+    steps, _ = steps
+    viewer = _viewer(qtbot, steps)
     viewer.end_run(finished=True)
     assert len(viewer.strip.columns) == 5 and viewer.position == 4
     assert viewer.branch_button.isEnabled()
@@ -39,11 +45,7 @@ def test_scrubbing_shows_each_step(qtbot, steps):
 
 def test_play_runs_to_the_end(qtbot, steps):
     steps, _ = steps
-    viewer = StepViewer()
-    qtbot.addWidget(viewer)
-    viewer.start_run("Generate", total=5)
-    for s in steps:
-        viewer.add_step(s)
+    viewer = _viewer(qtbot, steps)
     viewer.timer.setInterval(10)
     viewer.play_button.setChecked(True)  # from the last step it restarts at the first
     assert viewer.position == 0
@@ -65,11 +67,7 @@ def test_commit_order_and_token_masks_follow_the_steps(steps):
 
 def test_strip_and_gif_frames(qtbot, steps):
     steps, _ = steps
-    viewer = StepViewer()
-    qtbot.addWidget(viewer)
-    viewer.start_run("Generate", total=5)
-    for s in steps:
-        viewer.add_step(s)
+    viewer = _viewer(qtbot, steps)
     strip = viewer.strip_image()
     assert strip.shape == (2 * 132 + 4, 5 * 132 + 4, 3)
     np.testing.assert_array_equal(
