@@ -145,12 +145,3 @@ def rect_cells(
     r1, c1 = -(-(y + h) // cell) + ring, -(-(x + w) // cell) + ring
     out[max(r0, 0) : max(r1, 0), max(c0, 0) : max(c1, 0)] = True
     return out
-
-
-def bounding_cells(cells: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(r0, c0, r1, c1) end-exclusive bounding rectangle of the selected cells, or None."""
-    rows = np.flatnonzero(cells.any(axis=1))
-    cols = np.flatnonzero(cells.any(axis=0))
-    if rows.size == 0:
-        return None
-    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1

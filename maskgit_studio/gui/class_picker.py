@@ -66,11 +66,6 @@ class ClassPicker(QWidget):
         self.view.setCurrentIndex(index)
         self.view.scrollTo(index)
 
-    def label(self, class_id: int | None) -> str:
-        if class_id not in self._ids:
-            return NONE_LABEL if class_id is None else str(class_id)
-        return self.model.stringList()[self._ids.index(class_id)]
-
     def _filter(self, text: str) -> None:
         self.proxy.setFilterFixedString(text)
         if self.proxy.rowCount() and not self.view.currentIndex().isValid():

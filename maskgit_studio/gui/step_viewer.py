@@ -72,13 +72,11 @@ class TimelineStrip(QWidget):
 
 class StepViewer(QWidget):
     """Signals:
-    branch_requested(int step, int variation); export_requested(str "png" | "gif");
-    step_selected(int step).
+    branch_requested(int step, int variation); export_requested(str "png" | "gif").
     """
 
     branch_requested = Signal(int, int)
     export_requested = Signal(str)
-    step_selected = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -197,7 +195,6 @@ class StepViewer(QWidget):
         if self.steps:
             self.slider.setValue(position)
             self._refresh()
-            self.step_selected.emit(self.slider.value())
 
     def _toggle_play(self, on: bool) -> None:
         self.play_button.setText("⏸" if on else "▶")

@@ -45,10 +45,6 @@ class Worker(QObject):
         """Ask the job to stop before its next step (safe from any thread)."""
         self._cancel.set()
 
-    @property
-    def cancel_requested(self) -> bool:
-        return self._cancel.is_set()
-
     @Slot()
     def process(self) -> None:
         try:

@@ -85,10 +85,3 @@ def test_snap_rect(drag, expected):
 def test_rect_cells_with_ring_is_clipped():
     out = cells.rect_cells((16, 16, 16, 32), (64, 64), 16, ring=1)
     assert out.astype(int).tolist() == [[1, 1, 1, 0], [1, 1, 1, 0], [1, 1, 1, 0], [1, 1, 1, 0]]
-
-
-def test_bounding_cells():
-    mask = np.zeros((4, 5), dtype=bool)
-    assert cells.bounding_cells(mask) is None
-    mask[1, 2] = mask[2, 4] = True
-    assert cells.bounding_cells(mask) == (1, 2, 3, 5)

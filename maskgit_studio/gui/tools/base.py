@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QPointF, Qt, Signal
+from PySide6.QtCore import QObject, QPointF, Qt
 
 if TYPE_CHECKING:
     from maskgit_studio.editor import Document
@@ -13,13 +13,7 @@ if TYPE_CHECKING:
 
 
 class Tool(QObject):
-    """Base tool. Positions are scene points = document pixels (may lie outside the image).
-
-    Signals:
-        changed: the tool's own settings changed (brush size, selection), for panels to follow.
-    """
-
-    changed = Signal()
+    """Base tool. Positions are scene points = document pixels (may lie outside the image)."""
 
     name = "tool"
     label = "Tool"
