@@ -8,7 +8,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import torch  # noqa: E402
 
-torch.set_num_threads(int(os.environ.get("MASKGIT_TEST_THREADS", "2")))
+torch.set_num_threads(int(os.environ.get("MASKGIT_TEST_THREADS", "1")))
 
 from pathlib import Path  # noqa: E402
 
