@@ -35,6 +35,7 @@ def build_provenance(recipe: dict, out_dir: Path, tok_info: dict, tr_info: dict)
     data = recipe["data"]
     return {
         "recipe_name": recipe["name"],
+        "sampler": dict(recipe["export"]["sampler"]),
         "recipe": recipe,
         "data": {
             "source": data["source"],

@@ -117,6 +117,13 @@ DEFAULTS: dict[str, Any] = {
     },
     "export": {
         "filename": "model.safetensors",
+        # Sampling settings recommended with this model; the studio and CLI start from them.
+        "sampler": {
+            "steps": 12,
+            "schedule": "cosine",
+            "choice_temperature": 4.5,
+            "guidance_scale": 2.0,
+        },
     },
 }
 

@@ -32,6 +32,12 @@ def test_all_then_export_loads_in_the_engine_and_generates(tmp_path, caplog):
     assert prov["metrics"]["tokenizer"]["psnr"] > 0
     assert "masked_ce" in prov["metrics"]["transformer"]
     assert prov["training"]["transformer_weights"] == "EMA"
+    assert prov["sampler"] == {
+        "steps": 12,
+        "schedule": "cosine",
+        "choice_temperature": 4.5,
+        "guidance_scale": 2.0,
+    }
 
     # A guided class-conditional generation runs end to end.
     tr = bundle.transformer
