@@ -56,22 +56,30 @@ def _add_sampling_options(p: argparse.ArgumentParser, class_required: bool) -> N
         help="class name or id"
         + ("" if class_required else " (default: unconditional, if the model has a null class)"),
     )
-    p.add_argument("--steps", type=int, default=_DEFAULTS.steps, help="decoding iterations T")
-    p.add_argument("--schedule", choices=SCHEDULES, default=_DEFAULTS.schedule)
+    # Sampling options default to None: the model's recommended settings fill them in.
+    p.add_argument(
+        "--steps", type=int, default=None, help="decoding iterations T (default: the model's)"
+    )
+    p.add_argument("--schedule", choices=SCHEDULES, default=None)
     p.add_argument(
         "--temperature",
         type=float,
-        default=_DEFAULTS.choice_temperature,
+        default=None,
         help="choice temperature: randomness of which tokens are kept each step (annealed to 0)",
     )
     p.add_argument(
         "--sample-temperature",
         type=float,
-        default=_DEFAULTS.sample_temperature,
+        default=None,
         help="softmax temperature of the token samples",
     )
-    p.add_argument("--guidance", type=float, default=0.0, help="classifier-free guidance scale")
-    p.add_argument("--policy", choices=REVEAL_POLICIES, default=_DEFAULTS.policy)
+    p.add_argument(
+        "--guidance",
+        type=float,
+        default=None,
+        help="classifier-free guidance scale (default: the model's)",
+    )
+    p.add_argument("--policy", choices=REVEAL_POLICIES, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--variations", type=int, default=1, help="K results; OUT gets -1, -2, ... suffixes"

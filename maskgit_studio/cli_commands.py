@@ -32,16 +32,18 @@ def open_session(args: argparse.Namespace) -> EngineSession:
     return session
 
 
-def sampler_from_args(args: argparse.Namespace) -> SamplerConfig:
-    return SamplerConfig(
-        steps=args.steps,
-        schedule=args.schedule,
-        choice_temperature=args.temperature,
-        sample_temperature=args.sample_temperature,
-        guidance_scale=args.guidance,
-        policy=args.policy,
-        seed=args.seed,
-    )
+def sampler_from_args(args: argparse.Namespace, base: SamplerConfig) -> SamplerConfig:
+    """The model's recommended settings (``base``) with every option the user gave on top."""
+    given = {
+        "steps": args.steps,
+        "schedule": args.schedule,
+        "choice_temperature": args.temperature,
+        "sample_temperature": args.sample_temperature,
+        "guidance_scale": args.guidance,
+        "policy": args.policy,
+        "seed": args.seed,
+    }
+    return base.replace(**{k: v for k, v in given.items() if v is not None})
 
 
 def resolve_class(info: ModelInfo, value: str | None) -> int | None:
@@ -141,7 +143,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     check_outputs(args)
     session = open_session(args)
     class_id = resolve_class(session.info, args.class_)
-    sampler = sampler_from_args(args)
+    sampler = sampler_from_args(args, session.recommended_sampler())
     previews = bool(args.strip or args.gif)
     return _finish(args, session.generate(class_id, sampler, args.variations, previews))
 
@@ -156,7 +158,7 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
     class_id = resolve_class(session.info, args.class_)
     require_class_if_needed(session.info, class_id, "inpaint")
     run = session.inpaint(
-        image, mask, class_id, sampler_from_args(args), args.variations,
+        image, mask, class_id, sampler_from_args(args, session.recommended_sampler()), args.variations,
         bool(args.strip or args.gif), args.scale, args.feather,
     )  # fmt: skip
     return _finish(args, run)
@@ -171,7 +173,7 @@ def cmd_outpaint(args: argparse.Namespace) -> int:
     class_id = resolve_class(session.info, args.class_)
     require_class_if_needed(session.info, class_id, "outpaint")
     run = session.outpaint(
-        image, args.left, args.top, args.right, args.bottom, class_id, sampler_from_args(args),
+        image, args.left, args.top, args.right, args.bottom, class_id, sampler_from_args(args, session.recommended_sampler()),
         args.variations, bool(args.strip or args.gif), args.scale, args.feather,
     )  # fmt: skip
     return _finish(args, run)
@@ -184,7 +186,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
     session = open_session(args)
     class_id = resolve_class(session.info, args.class_)
     run = session.edit_box(
-        image, box, class_id, sampler_from_args(args), args.variations,
+        image, box, class_id, sampler_from_args(args, session.recommended_sampler()), args.variations,
         bool(args.strip or args.gif), args.scale, args.feather,
     )  # fmt: skip
     return _finish(args, run)

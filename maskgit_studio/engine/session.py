@@ -128,6 +128,10 @@ class EngineSession:
         return str(model) if not Path(str(model)).exists() else path.stem
 
     # -- geometry ----------------------------------------------------------------------------
+    def recommended_sampler(self) -> SamplerConfig:
+        """The model's recommended sampling settings (steps, schedule, temperatures, guidance)."""
+        return self._model().recommended_sampler()
+
     def cell_size(self, scale: int) -> int:
         """Document px per token cell at working scale ``scale`` (f * scale)."""
         check_scale(scale)

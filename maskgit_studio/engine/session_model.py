@@ -9,8 +9,8 @@ import numpy as np
 import torch
 
 from .checkpoint import ModelBundle, load_bundle
-from .config import TransformerConfig, config_to_dict
-from .device import autocast_for
+from .config import SamplerConfig, TransformerConfig, config_to_dict
+from .device import autocast_for, precision_context, transformer_precision
 from .results import ModelInfo
 from .sampler import TokensToLogits, class_conditional_logits
 
@@ -27,6 +27,11 @@ class LoadedModel:
         self.bundle = bundle
         self.name = name
         self.device = device
+        self.precision = self._precision()
+
+    def _precision(self) -> str:
+        parameters = sum(p.numel() for p in self.bundle.transformer.parameters())
+        return transformer_precision(self.device, parameters)
 
     @classmethod
     def load(cls, path: Path, name: str, device: torch.device) -> LoadedModel:
@@ -36,6 +41,7 @@ class LoadedModel:
         self.bundle.tokenizer.to(device)
         self.bundle.transformer.to(device)
         self.device = device
+        self.precision = self._precision()
 
     # -- facts -------------------------------------------------------------------------------
     @property
@@ -106,6 +112,26 @@ class LoadedModel:
         x = (x.float().clamp(0, 1) * 255.0).round().to(torch.uint8)  # (K, 3, S, S)
         return x.permute(0, 2, 3, 1).cpu().numpy()
 
+    def recommended_sampler(self) -> SamplerConfig:
+        """Sampling settings stored with the model (provenance "sampler"), else the defaults."""
+        raw = self.bundle.provenance.get("sampler") or {}
+        keys = (
+            "steps",
+            "schedule",
+            "choice_temperature",
+            "sample_temperature",
+            "guidance_scale",
+            "policy",
+        )
+        values = {k: raw[k] for k in keys if k in raw}
+        if self.config.null_class_id is None:
+            values["guidance_scale"] = 0.0  # no null class: guidance is impossible
+        try:
+            return SamplerConfig(**values)
+        except (TypeError, ValueError):
+            log.warning("ignoring invalid recommended sampler settings in the model: %r", raw)
+            return SamplerConfig()
+
     def logits_fn(self, class_tokens: list[int], guidance_scale: float) -> TokensToLogits:
         """(K, N) ids -> (K, N, C) logits for the given per-sample class tokens."""
         tokens = torch.tensor(class_tokens, dtype=torch.long, device=self.device)
@@ -114,7 +140,7 @@ class LoadedModel:
         )
 
         def tokens_to_logits(ids: torch.Tensor) -> torch.Tensor:
-            with autocast_for(self.device):
+            with precision_context(self.device, self.precision):
                 return inner(ids).float()
 
         return tokens_to_logits
