@@ -61,6 +61,7 @@ class ModelController(QObject):
     def _loaded(self, info: ModelInfo) -> None:
         params = self.window.params
         params.set_model_info(info)
+        params.apply_sampler(self.session.recommended_sampler())
         params.set_models(self.session.available_models(), info.path)
         params.set_devices(self.session.available_devices(), info.device)
         self.window.show_message(f"Model {info.name} ready on {info.device}.")

@@ -155,6 +155,13 @@ class ParamsPanel(QWidget):
         )
         self.class_picker.set_classes(info.class_names, info.supports_guidance)
 
+    def apply_sampler(self, sampler: SamplerConfig) -> None:
+        """Show a model's recommended settings (the seed and its lock stay the user's)."""
+        self.steps.setValue(sampler.steps)
+        self.schedule.setCurrentText(sampler.schedule)
+        self.temperature.setValue(sampler.choice_temperature)
+        self.guidance.setValue(sampler.guidance_scale if self._guidance_ok else 0.0)
+
     def set_scale(self, scale: int) -> None:
         with QSignalBlocker(self.scale):
             self.scale.setValue(scale)
