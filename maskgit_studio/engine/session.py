@@ -56,6 +56,8 @@ class EngineSession:
             the bundled default.
         device: "auto", "cpu", "cuda", "mps" (or "cuda:N").
         threads: if given, ``torch.set_num_threads(threads)`` when the model loads.
+        precision: the transformer's matmul precision: "auto" (bf16 on CUDA, and on CPUs with
+            native bf16 for models over 50M parameters; else fp32), "fp32" or "bf16".
     """
 
     def __init__(
@@ -63,7 +65,11 @@ class EngineSession:
         model: str | os.PathLike | None = None,
         device: str = "auto",
         threads: int | None = None,
+        precision: str = "auto",
     ) -> None:
+        if precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"unknown precision {precision!r}; choose auto, fp32 or bf16")
+        self._precision = precision
         self._model_ref = model
         self._device = pick_device(device)
         self._threads = threads
@@ -97,7 +103,7 @@ class EngineSession:
         name = self._model_name(model, path)
         if self._threads:
             torch.set_num_threads(self._threads)
-        loaded = LoadedModel.load(path, name, self._device)
+        loaded = LoadedModel.load(path, name, self._device, self._precision)
         self._loaded, self._model_ref = loaded, model
         self._contexts.clear()
         log.info("session model %s on %s", name, self._device)

@@ -23,19 +23,24 @@ class LoadedModel:
     Callers run these under ``torch.inference_mode()`` (the session's Run does).
     """
 
-    def __init__(self, bundle: ModelBundle, name: str, device: torch.device) -> None:
+    def __init__(
+        self, bundle: ModelBundle, name: str, device: torch.device, precision: str = "auto"
+    ) -> None:
         self.bundle = bundle
         self.name = name
         self.device = device
+        self.precision_preference = precision
         self.precision = self._precision()
 
     def _precision(self) -> str:
         parameters = sum(p.numel() for p in self.bundle.transformer.parameters())
-        return transformer_precision(self.device, parameters)
+        return transformer_precision(self.device, parameters, self.precision_preference)
 
     @classmethod
-    def load(cls, path: Path, name: str, device: torch.device) -> LoadedModel:
-        return cls(load_bundle(path, device=device), name, device)
+    def load(
+        cls, path: Path, name: str, device: torch.device, precision: str = "auto"
+    ) -> LoadedModel:
+        return cls(load_bundle(path, device=device), name, device, precision)
 
     def to(self, device: torch.device) -> None:
         self.bundle.tokenizer.to(device)

@@ -37,3 +37,15 @@ def test_bf16_context_changes_matmul_dtype_and_stays_close():
     assert not torch.equal(low.float(), ref)  # the matmuls really ran in bf16
     assert (low.float() - ref).abs().max() < 0.05
     assert (low.float().argmax(-1) == ref.argmax(-1)).float().mean() > 0.9
+
+
+def test_session_precision_option(tiny_bundle_path):
+    from maskgit_studio.engine.session import EngineSession
+
+    assert EngineSession(tiny_bundle_path, device="cpu")._model().precision == "fp32"  # tiny: fp32
+    forced = EngineSession(tiny_bundle_path, device="cpu", precision="bf16")
+    assert forced._model().precision == "bf16"
+    result = forced.generate(0, forced.recommended_sampler().replace(steps=3)).run_to_end()
+    assert result.images[0].dtype.name == "uint8"
+    with pytest.raises(ValueError, match="unknown precision"):
+        EngineSession(tiny_bundle_path, precision="fp8")
