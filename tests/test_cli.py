@@ -201,7 +201,12 @@ def test_no_subcommand_launches_app(monkeypatch):
 
 
 def test_app_unavailable_is_reported(monkeypatch, capsys):
+    import maskgit_studio.gui as gui_pkg
+
     monkeypatch.setitem(sys.modules, "maskgit_studio.gui.app", None)  # import raises ImportError
+    # An earlier test may have imported the real app: `from .gui import app` would find it as a
+    # package attribute without looking at sys.modules.
+    monkeypatch.delattr(gui_pkg, "app", raising=False)
     assert cli.main([]) == 1
     assert "cannot start" in capsys.readouterr().err
 
