@@ -23,6 +23,15 @@ from training.run_state import STATUS_FILE, read_json
 log = logging.getLogger(__name__)
 
 
+STORAGE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def storage_dtype(name: str) -> torch.dtype:
+    if name not in STORAGE_DTYPES:
+        raise ValueError(f"export.dtype must be one of {', '.join(STORAGE_DTYPES)}, got {name!r}")
+    return STORAGE_DTYPES[name]
+
+
 def bundle_path(recipe: dict, out_dir: str | Path, output: str | Path | None = None) -> Path:
     return Path(output) if output is not None else Path(out_dir) / recipe["export"]["filename"]
 
@@ -84,6 +93,7 @@ def export_bundle(recipe: dict, out_dir: str | Path, output: str | Path | None =
         transformer,
         list(meta["class_names"]),
         provenance,
+        dtype=storage_dtype(recipe["export"]["dtype"]),
     )
     log.info("exported %s", path)
     return path

@@ -117,6 +117,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "export": {
         "filename": "model.safetensors",
+        "dtype": "float32",  # storage type of the weights: float32, float16 or bfloat16
         # Sampling settings recommended with this model; the studio and CLI start from them.
         "sampler": {
             "steps": 12,

@@ -89,13 +89,23 @@ def save_bundle(
     transformer: MaskGitTransformer,
     class_names: list[str],
     provenance: dict[str, Any] | None = None,
+    dtype: torch.dtype = torch.float32,
 ) -> Path:
-    """Write a bundle atomically (temp file in the same folder, fsync, rename)."""
+    """Write a bundle atomically (temp file in the same folder, fsync, rename).
+
+    ``dtype`` is the storage type of floating-point tensors (float16 halves the file; the
+    loader always computes in float32).
+    """
+    if dtype not in ALLOWED_DTYPES:
+        raise ValueError(f"unsupported storage dtype {dtype}")
     path = Path(path)
     check_compatible(tokenizer.config, transformer.config, list(class_names))
     tensors = {f"tokenizer.{k}": v for k, v in tokenizer.state_dict().items()}
     tensors |= {f"transformer.{k}": v for k, v in transformer.state_dict().items()}
-    tensors = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    tensors = {
+        k: v.detach().to("cpu", dtype=dtype if v.is_floating_point() else v.dtype).contiguous()
+        for k, v in tensors.items()
+    }
     meta = {
         "format_version": FORMAT_VERSION,
         "tokenizer": config_to_dict(tokenizer.config),

@@ -126,3 +126,15 @@ def test_save_is_atomic_on_failure(tmp_path, monkeypatch):
         save_bundle(target, tok, tr, TINY_CLASSES)
     assert target.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
+
+
+def test_float16_storage_halves_the_file_and_loads_close(tmp_path, tiny_bundle_path):
+    tok, tr = make_tiny_models(seed=0)
+    small = save_bundle(tmp_path / "half.safetensors", tok, tr, TINY_CLASSES, dtype=torch.float16)
+    assert small.stat().st_size < 0.6 * tiny_bundle_path.stat().st_size
+    loaded = load_bundle(small)
+    weight = loaded.transformer.word_embeddings.weight
+    assert weight.dtype == torch.float32  # computed in float32 whatever the storage type
+    assert torch.allclose(weight, tr.word_embeddings.weight, atol=1e-3)
+    with pytest.raises(ValueError, match="storage dtype"):
+        save_bundle(tmp_path / "x.safetensors", tok, tr, TINY_CLASSES, dtype=torch.int8)
