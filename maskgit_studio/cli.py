@@ -20,13 +20,12 @@ import sys
 from collections.abc import Sequence
 
 from . import cli_commands
-from .engine.config import REVEAL_POLICIES, SCHEDULES, SamplerConfig
+from .engine.config import REVEAL_POLICIES, SCHEDULES
 
 log = logging.getLogger(__name__)
 
 PROG = "maskgit-studio"
 COMMANDS = ("generate", "inpaint", "outpaint", "edit", "info", "import")
-_DEFAULTS = SamplerConfig()
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -120,6 +120,23 @@ class Progress:
         )
 
 
+def report_train_step(
+    progress: Progress,
+    metrics: MetricsLog,
+    log: logging.Logger,
+    is_main: bool,
+    step: int,
+    elapsed: float,
+    shown: dict[str, float],
+) -> None:
+    """Log one progress line and append the step's JSONL record (rank 0 only)."""
+    line = progress.line(step, elapsed, shown)
+    if is_main:
+        log.info(line)
+        record = {"step": step, "kind": "train", f"{progress.unit}_per_s": progress.rate}
+        metrics.write({**record, "elapsed_s": elapsed, **shown})
+
+
 def _fmt(value: float) -> str:
     if isinstance(value, int):
         return str(value)

@@ -34,7 +34,7 @@ from training.losses import (
     reconstruction_terms,
 )
 from training.metrics import codebook_usage, psnr
-from training.progress import MetricsLog, Progress
+from training.progress import MetricsLog, Progress, report_train_step
 from training.recipes import recipe_json, tokenizer_config
 from training.run_state import (
     STATE_FILE,
@@ -307,18 +307,9 @@ def train_tokenizer(
                 shown["lr"] = cfg["lr"] * lr_scale
                 if ema.initialized:  # cumulative dead-code resets: flat once the codebook settles
                     shown["resets"] = ema.total_resets
-                line = progress.line(step, budget.elapsed(), shown)
-                if ctx.is_main:
-                    log.info(line)
-                    metrics.write(
-                        {
-                            "step": step,
-                            "kind": "train",
-                            "img_per_s": progress.rate,
-                            "elapsed_s": budget.elapsed(),
-                            **shown,
-                        }
-                    )
+                report_train_step(
+                    progress, metrics, log, ctx.is_main, step, budget.elapsed(), shown
+                )
             if cfg["eval_every"] and step % cfg["eval_every"] == 0:
                 run_eval()
             if timer.due(step):

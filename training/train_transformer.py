@@ -32,7 +32,7 @@ from maskgit_studio.engine.transformer import MaskGitTransformer
 from training import distributed as D
 from training.losses import masked_token_loss
 from training.pretokenize import load_tokens
-from training.progress import MetricsLog, Progress
+from training.progress import MetricsLog, Progress, report_train_step
 from training.recipes import recipe_json, transformer_config
 from training.run_state import (
     STATE_FILE,
@@ -308,18 +308,9 @@ def train_transformer(
 
             if step % cfg["log_every"] == 0 or step == 1:
                 shown = {"loss": float(loss.detach()), "acc": float(acc), "lr": lr}
-                line = progress.line(step, budget.elapsed(), shown)
-                if ctx.is_main:
-                    log.info(line)
-                    metrics.write(
-                        {
-                            "step": step,
-                            "kind": "train",
-                            "seq_per_s": progress.rate,
-                            "elapsed_s": budget.elapsed(),
-                            **shown,
-                        }
-                    )
+                report_train_step(
+                    progress, metrics, log, ctx.is_main, step, budget.elapsed(), shown
+                )
             if cfg["eval_every"] and step % cfg["eval_every"] == 0:
                 run_eval()
             if timer.due(step):
