@@ -36,14 +36,9 @@ def pick_device(preference: str = "auto") -> torch.device:
     return torch.device(preference)
 
 
-@contextlib.contextmanager
-def autocast_for(device: torch.device) -> Iterator[None]:
+def autocast_for(device: torch.device) -> contextlib.AbstractContextManager[None]:
     """bf16 autocast on CUDA; plain fp32 elsewhere (bf16 is slower than fp32 on most CPUs)."""
-    if device.type == "cuda":
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            yield
-    else:
-        yield
+    return precision_context(device, "bf16" if device.type == "cuda" else "fp32")
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
