@@ -30,6 +30,7 @@ from maskgit_studio.engine.device import autocast_for
 from maskgit_studio.engine.mask_schedule import num_masked_for_training
 from maskgit_studio.engine.transformer import MaskGitTransformer
 from training import distributed as D
+from training.edit_masks import edit_masks
 from training.losses import masked_token_loss
 from training.pretokenize import load_tokens
 from training.progress import MetricsLog, Progress, report_train_step
@@ -85,8 +86,12 @@ def mask_batch(
     schedule: str,
     class_dropout: float,
     generator: torch.Generator | None = None,
+    edit_fraction: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Build MVTM inputs from (B, N) codes and (B,) labels.
+
+    A share ``edit_fraction`` of the sequences masks an edit-shaped region (box, box with its
+    ring, blob, border strip; see ``training.edit_masks``) instead of random tokens.
 
     Returns:
         (B, 1+N) input ids (class token or null class, then codes with masked ones = mask_id)
@@ -96,6 +101,11 @@ def mask_batch(
     counts = num_masked_for_training(schedule, n, b, generator=generator)  # (B,) in [1, N]
     ranks = torch.rand(b, n, generator=generator).argsort(1).argsort(1)
     masked = ranks < counts[:, None]
+    if edit_fraction > 0:
+        is_edit = torch.rand(b, generator=generator) < edit_fraction
+        if is_edit.any():
+            side = config.grid_size
+            masked[is_edit] = edit_masks(int(is_edit.sum()), side, schedule, generator)
     class_ids = labels + config.codebook_size
     if class_dropout > 0:
         drop = torch.rand(b, generator=generator) < class_dropout
@@ -287,7 +297,12 @@ def train_transformer(
             idx = D.shard(global_batch_indices(seed, len(train), gb, step), ctx)
             tokens, labels = train.batch(idx, cfg["flip_prob"])
             ids, masked = mask_batch(
-                tokens, labels, config, cfg["mask_schedule"], cfg["class_dropout"]
+                tokens,
+                labels,
+                config,
+                cfg["mask_schedule"],
+                cfg["class_dropout"],
+                edit_fraction=cfg["edit_mask_fraction"],
             )
             lr = cfg["lr"] * lr_factor(
                 step, cfg["warmup_steps"], budget.progress(step), cfg["final_lr_fraction"]
