@@ -13,18 +13,24 @@ import torch
 from .config import SCHEDULES
 
 
-def mask_ratio(schedule: str, r: torch.Tensor | float, num_tokens: int = 256) -> torch.Tensor:
+def mask_ratio(
+    schedule: str, r: torch.Tensor | float, num_tokens: int | torch.Tensor = 256
+) -> torch.Tensor:
     """Masked fraction gamma(r).
 
     Args:
         schedule: one of ``config.SCHEDULES``.
         r: progress in [0, 1], a float or a tensor of any shape.
-        num_tokens: N, the number of maskable tokens (used by "log" and "exp").
+        num_tokens: N, the number of maskable tokens (used by "log" and "exp"): an int, or a
+            tensor broadcast against ``r`` (the sampler passes each row's N0, as the official
+            decode does).
 
     Returns:
-        A float tensor of r's shape with values in [1e-6, 1].
+        A float tensor of the broadcast shape of ``r`` and ``num_tokens`` in [1e-6, 1].
     """
     r = torch.as_tensor(r, dtype=torch.float64)
+    # log2(N) with N >= 2: N = 0 or 1 would divide by zero (the decode's clamp decides there).
+    log2_n = torch.log2(torch.as_tensor(num_tokens, dtype=torch.float64).clamp_min(2))
     if schedule == "cosine":
         ratio = torch.cos(math.pi / 2 * r)
     elif schedule == "linear":
@@ -36,13 +42,14 @@ def mask_ratio(schedule: str, r: torch.Tensor | float, num_tokens: int = 256) ->
     elif schedule == "sqrt":
         ratio = 1 - torch.sqrt(r)
     elif schedule == "log":
-        ratio = -torch.log2(r.clamp_min(1e-12)) / math.log2(max(num_tokens, 2))
+        ratio = -torch.log2(r.clamp_min(1e-12)) / log2_n
     elif schedule == "exp":
-        ratio = 1 - torch.exp2(-math.log2(max(num_tokens, 2)) * (1 - r))
+        ratio = 1 - torch.exp2(-log2_n * (1 - r))
     elif schedule == "arccos":
         ratio = torch.arccos(r.clamp(-1, 1)) / (math.pi / 2)
     else:
         raise ValueError(f"unknown schedule {schedule!r}; choose from {', '.join(SCHEDULES)}")
+    ratio = ratio.expand(torch.broadcast_shapes(r.shape, log2_n.shape))
     return ratio.clamp(1e-6, 1.0).float()
 
 

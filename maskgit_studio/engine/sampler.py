@@ -19,6 +19,8 @@ from .mask_schedule import mask_ratio
 
 # Known tokens get infinite confidence so they are never re-masked (the bug class to avoid).
 CONFIDENCE_OF_KNOWN_TOKENS = math.inf
+# The official code marks masked tokens with -1 (jnp.take wraps it to the last vocabulary row).
+OFFICIAL_MASK_ID = -1
 
 TokensToLogits = Callable[[torch.Tensor], torch.Tensor]
 
@@ -102,18 +104,25 @@ def decode_steps(
 
     Args:
         tokens_to_logits: (B, N) ids -> (B, N, C) logits over the C image codes.
-        ids: (B, N) int64 start tokens; ``mask_id`` marks unknown positions.
-        mask_id: the mask token id.
+        ids: (B, N) int64 start tokens; ``mask_id`` (or the official -1) marks unknown
+            positions.
+        mask_id: the mask token id; yielded ids hold it where still masked.
         config: steps T, schedule, choice/sample temperature, start_iter, reveal policy.
         generator: seeded RNG; same generator state + inputs = same output.
         grid_shape: (h, w) with h*w = N; needed by the "halton" policy.
 
     Yields:
         One DecodeStep per iteration t = start_iter .. T-1; the last has nothing masked.
+
+    As in the official decode, each row's schedule counts N0, its number of masked tokens at the
+    start: step t keeps ``floor(N0 * gamma((t + 1) / T; N0))`` tokens masked, clamped to
+    [1, still masked - 1], so an edit with few masked tokens follows the schedule of its own size.
     """
-    cur = ids.clone()
+    cur = torch.where(ids == OFFICIAL_MASK_ID, mask_id, ids)
     known = cur != mask_id
     n_unknown_start = (~known).sum(dim=1, keepdim=True)  # (B, 1): N0, class token excluded
+    # float64 on the CPU (MPS has no float64); (B, 1) gamma is moved back to the ids' device.
+    n0_cpu = n_unknown_start.cpu()
     committed_conf = torch.where(known, 1.0, 0.0)
     halton_rank = None
     if config.policy == "halton":
@@ -133,7 +142,7 @@ def decode_steps(
             remask = torch.zeros_like(unknown)  # the last step commits the whole canvas
         else:
             n_masked = unknown.sum(dim=1, keepdim=True)
-            gamma = mask_ratio(config.schedule, ratio, ids.shape[1]).to(ids.device)
+            gamma = mask_ratio(config.schedule, ratio, n0_cpu).to(ids.device)  # (B, 1)
             mask_len = torch.floor(n_unknown_start * gamma).long()
             mask_len = torch.maximum(
                 torch.ones_like(mask_len), torch.minimum(n_masked - 1, mask_len)

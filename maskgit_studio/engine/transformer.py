@@ -4,7 +4,8 @@ BERT-style POST-LayerNorm layers (eps from the config, 1e-12 officially), tanh-a
 learned position embeddings, LayerNorm after the word+position sum, and an MLM head whose output
 projection is tied to the word embeddings plus a per-vocabulary bias.
 Sequence: position 0 is the class token (id = label + codebook_size), then h*w image tokens
-row-major; masked positions hold config.mask_id.
+row-major; masked positions hold config.mask_id, or -1 as in the official code (where
+``jnp.take`` wraps it to the last row, which is config.mask_id).
 """
 
 from __future__ import annotations
@@ -90,12 +91,25 @@ class MaskGitTransformer(nn.Module):
         """(B, 1+N) int64 ids -> (B, 1+N, H) final hidden states after the MLM dense + LN."""
         if ids.ndim != 2 or ids.shape[1] != self.config.seq_len:
             raise ValueError(f"expected (B, {self.config.seq_len}) ids, got {tuple(ids.shape)}")
+        ids = self._vocab_rows(ids)
         positions = torch.arange(ids.shape[1], device=ids.device)
         x = self.word_embeddings(ids) + self.position_embeddings(positions)[None]
         x = self.dropout(self.embeddings_ln(x))
         for layer in self.layers:
             x = layer(x)
         return self.mlm_ln(gelu_tanh(self.mlm_dense(x)))
+
+    def _vocab_rows(self, ids: torch.Tensor) -> torch.Tensor:
+        """The official mask id -1 -> the mask row; any other id outside the vocabulary is a
+        ValueError (not a bare IndexError from the embedding)."""
+        ids = torch.where(ids == -1, self.config.mask_id, ids)
+        lo, hi = ids.aminmax()
+        if lo < 0 or hi >= self.config.vocab_size:
+            raise ValueError(
+                f"token ids must be in 0..{self.config.vocab_size - 1} (or -1 for the mask), "
+                f"got values in {int(lo)}..{int(hi)}"
+            )
+        return ids
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         """(B, 1+N) ids -> (B, 1+N, V) logits over the whole vocabulary (tied output head)."""

@@ -135,3 +135,88 @@ def test_gumbel_noise_is_finite_with_the_right_mean():
     x = gumbel_noise(torch.Size([200000]), g, torch.device("cpu"))
     assert torch.isfinite(x).all()
     assert x.mean().item() == pytest.approx(0.5772, abs=0.01)  # Euler-Mascheroni constant
+
+
+def official_mask_lens(n0: int, steps: int, schedule: str) -> list[int]:
+    """Re-mask counts of the official decode (libml/parallel_decode.py + mask_schedule.py),
+    written from its float32 formulas: mask_len = floor(N0 * gamma(ratio; N0)), clamped."""
+    import numpy as np
+
+    lens, masked = [], n0
+    for t in range(steps - 1):
+        ratio = np.float32(t + 1) / np.float32(steps)
+        if schedule == "log":
+            gamma = -np.log2(ratio) / np.log2(np.float32(n0))
+        else:  # exp
+            gamma = 1 - np.exp2(-np.log2(np.float32(n0)) * (1 - ratio))
+        gamma = np.clip(gamma, 1e-6, 1.0)
+        mask_len = int(np.floor(np.float32(n0) * gamma))
+        masked = max(1, min(masked - 1, mask_len))
+        lens.append(masked)
+    return lens
+
+
+def test_schedule_counts_n0_per_row_like_the_official_decode():
+    # The issue's numbers: 256 tokens, 100 masked, T = 12, log schedule.
+    n_tokens, steps = 256, 12
+    fn_table = torch.randn(n_tokens, C, generator=torch.Generator().manual_seed(0))
+
+    def fn(ids):
+        return fn_table.expand(ids.shape[0], n_tokens, C)
+
+    ids = torch.randint(0, C, (2, n_tokens), generator=torch.Generator().manual_seed(1))
+    ids[0, :100] = MASK  # row 0: N0 = 100
+    ids[1, 50:250] = MASK  # row 1: N0 = 200
+    cfg = SamplerConfig(steps=steps, schedule="log")
+    g = torch.Generator().manual_seed(0)
+    out = list(decode_steps(fn, ids, MASK, cfg, g, grid_shape=(16, 16)))
+    remasked = torch.stack([s.masked.sum(1) for s in out[:-1]], dim=1)  # (2, T-1)
+    assert remasked[0, :4].tolist() == [53, 38, 30, 23]  # the total-count rule gave 44, 32, 25, 19
+    assert remasked[0].tolist() == official_mask_lens(100, steps, "log")
+    assert remasked[1].tolist() == official_mask_lens(200, steps, "log")
+    assert not out[-1].masked.any()
+
+
+@pytest.mark.parametrize("schedule", ["log", "exp"])
+@pytest.mark.parametrize("n0", [2, 3, 17, 100, 255, 256])
+def test_n0_dependent_schedules_match_the_official_counts(schedule, n0):
+    steps = 12
+    ids = torch.zeros((1, 256), dtype=torch.long)
+    ids[0, :n0] = MASK
+    g = torch.Generator().manual_seed(0)
+
+    def fn(x):
+        return torch.zeros(x.shape[0], 256, C)
+
+    out = list(decode_steps(fn, ids, MASK, SamplerConfig(steps=steps, schedule=schedule), g))
+    assert [int(s.masked.sum()) for s in out[:-1]] == official_mask_lens(n0, steps, schedule)
+
+
+def test_official_mask_id_minus_one_is_accepted():
+    # decode_steps: -1 marks unknown positions like the model's mask id.
+    ids = torch.full((1, N), MASK)
+    ids[0, :10] = -1
+    ids[0, 10:20] = 5
+    steps = run(ids, SamplerConfig(steps=4))
+    assert steps[0].revealed.sum() + steps[0].masked.sum() == N - 10
+    assert torch.equal(steps[-1].ids[0, 10:20], torch.full((10,), 5))
+    assert (steps[-1].ids >= 0).all() and (steps[-1].ids < C).all()
+
+    # The transformer reads -1 as the mask row (official jnp.take wraps it to vocab - 1).
+    _, model = make_tiny_models()
+    cfg = model.config
+    seq = torch.randint(0, cfg.codebook_size, (2, cfg.seq_len), generator=torch.Generator())
+    seq[:, 0] = cfg.class_token_id(0)
+    seq[:, 5:30] = cfg.mask_id
+    official = seq.clone()
+    official[:, 5:30] = -1
+    with torch.inference_mode():
+        assert torch.equal(model(official), model(seq))
+        assert torch.equal(model.image_logits(official), model.image_logits(seq))
+        fn = class_conditional_logits(model, torch.full((2,), cfg.class_token_id(0)))
+        assert torch.equal(fn(official[:, 1:]), fn(seq[:, 1:]))
+        for bad in (-2, cfg.vocab_size):
+            wrong = seq.clone()
+            wrong[0, 3] = bad
+            with pytest.raises(ValueError, match="token ids must be in"):
+                model(wrong)
