@@ -8,10 +8,13 @@ official flax msgpack files are written, imported with ``import_official`` in a 
 runs a 5 ms ticker whose lateness is the responsiveness figure.
 
 Targets (issue 5, item 7; 2-core CPU): a full 8-step generation (final image decoded) < 10 s;
-main-thread stalls < 100 ms. Precision modes are the session's: "auto" is the session as shipped (bf16
-matmuls for large models on CPUs with native bf16), "fp32" and "bf16" force one.
+main-thread stalls < 100 ms. Precision modes are the session's: "auto" is the session as shipped
+(on CPU: whichever of fp32 and bf16 its one-time measurement found faster, see
+``engine/cpu_precision.py``), "fp32" and "bf16" force one. Every mode runs at each thread count
+(default 1 and 2), and the probe behind "auto" is re-run fresh at each, next to one full forward
+in each precision, so the probe's verdict can be checked against the whole model.
 
-    python benchmarks/bench_official.py [--repeats N] [--threads N] [--modes auto,fp32,bf16]
+    python benchmarks/bench_official.py [--repeats N] [--threads 1,2] [--modes auto,fp32,bf16]
         [--previews] [--keep DIR] [--out FILE]
 """
 
@@ -36,7 +39,10 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from maskgit_studio.engine import cpu_precision  # noqa: E402
+from maskgit_studio.engine.checkpoint import load_bundle  # noqa: E402
 from maskgit_studio.engine.config import SamplerConfig  # noqa: E402
+from maskgit_studio.engine.device import precision_context  # noqa: E402
 from maskgit_studio.engine.importers.flax_msgpack import write_flax_msgpack  # noqa: E402
 from maskgit_studio.engine.session import EngineSession  # noqa: E402
 from tests.engine.official_trees import TokShape, TrShape, tokenizer_tree  # noqa: E402
@@ -175,16 +181,49 @@ def one_generation(
     }
 
 
+def probe_vs_forward(bundle: str, threads: int) -> dict:
+    """The auto probe (fresh, not cached) against full forwards of the model, at ``threads``."""
+    torch.set_num_threads(threads)
+    transformer = load_bundle(Path(bundle)).transformer.eval()
+    start = time.perf_counter()
+    choice = cpu_precision.measure(transformer)
+    probe_s = time.perf_counter() - start
+    cfg = transformer.config
+    ids = torch.randint(0, cfg.codebook_size, (1, cfg.seq_len), generator=torch.Generator())
+    forward: dict[str, list[float]] = {"fp32": [], "bf16": []}
+    with torch.inference_mode():
+        for _ in range(3):
+            for precision in ("fp32", "bf16"):
+                t0 = time.perf_counter()
+                with precision_context(torch.device("cpu"), precision):
+                    transformer.image_logits(ids)
+                forward[precision].append(time.perf_counter() - t0)
+    best = {p: min(v[1:]) for p, v in forward.items()}  # the first round warms up
+    return {
+        "threads": threads,
+        "probe_choice": choice.precision,
+        "probe_s": probe_s,
+        "probe_fp32_ms_per_layer": choice.fp32_ms,
+        "probe_bf16_ms_per_layer": choice.bf16_ms,
+        "forward_fp32_s": best["fp32"],
+        "forward_bf16_s": best["bf16"],
+        "forward_faster": "bf16" if best["bf16"] < best["fp32"] else "fp32",
+    }
+
+
 def bench_mode(bundle: str, mode: str, threads: int, repeats: int, previews: bool) -> dict:
     session = EngineSession(bundle, device="cpu", threads=threads, precision=mode)
     start = time.perf_counter()
-    session.info  # noqa: B018 - load now, timed on its own
+    info = session.info  # load now (and, for auto, measure or read the cache), timed on its own
     load_s = time.perf_counter() - start
     runs = [one_generation(session, mode, threads, previews, seed=i) for i in range(repeats + 1)]
     timed = runs[1:] or runs
     totals = [r["total_s"] for r in timed]
     return {
         "mode": mode,
+        "threads": threads,
+        "precision": info.precision,
+        "precision_reason": info.precision_reason,
         "previews": previews,
         "load_s": load_s,
         "first_s": runs[0]["total_s"],
@@ -198,14 +237,22 @@ def bench_mode(bundle: str, mode: str, threads: int, repeats: int, previews: boo
     }
 
 
-def print_table(imported: dict, rows: list[dict], threads: int) -> None:
+def print_table(imported: dict, probes: list[dict], rows: list[dict]) -> None:
     print(
         f"\nimport: {imported['input_mb']:.0f} MB official files -> {imported['bundle_mb']:.0f} MB "
         f"bundle in {imported['seconds']:.1f} s, peak RSS {imported['peak_rss_mb']:.0f} MB "
         f"({imported['peak_over_input']:.2f}x the input)"
     )
-    print(f"\nofficial 256, {STEPS} steps, batch 1, CPU, {threads} threads")
-    head = f"{'mode':<6}{'previews':>9}{'load s':>8}{'first s':>9}{'median s':>10}{'step s':>8}{'decode s':>9}{'stall ms':>10}  target"  # fmt: skip
+    print("\nauto's probe (3 layers, fresh) against full forwards")
+    for p in probes:
+        print(
+            f"  {p['threads']} threads: probe {p['probe_fp32_ms_per_layer']:.1f} / "
+            f"{p['probe_bf16_ms_per_layer']:.1f} ms per layer (fp32 / bf16) in {p['probe_s']:.2f} s "
+            f"-> {p['probe_choice']}; forward {p['forward_fp32_s']:.3f} / "
+            f"{p['forward_bf16_s']:.3f} s -> {p['forward_faster']} is faster"
+        )
+    print(f"\nofficial 256, {STEPS} steps, batch 1, CPU")
+    head = f"{'thr':<4}{'mode':<6}{'uses':<6}{'previews':>9}{'load s':>8}{'first s':>9}{'median s':>10}{'step s':>8}{'decode s':>9}{'stall ms':>10}  target"  # fmt: skip
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -215,7 +262,7 @@ def print_table(imported: dict, rows: list[dict], threads: int) -> None:
             else "MISS"
         )
         print(
-            f"{r['mode']:<6}{'yes' if r['previews'] else 'no':>9}{r['load_s']:>8.1f}{r['first_s']:>9.2f}"
+            f"{r['threads']:<4}{r['mode']:<6}{r['precision']:<6}{'yes' if r['previews'] else 'no':>9}{r['load_s']:>8.1f}{r['first_s']:>9.2f}"
             f"{r['median_s']:>10.2f}{r['step_median_s']:>8.2f}{r['final_decode_s']:>9.2f}"
             f"{r['stall_max_ms']:>10.0f}  {ok} (<{TARGET_GENERATION_S:.0f} s, <{TARGET_STALL_MS:.0f} ms)"
         )  # fmt: skip
@@ -224,9 +271,11 @@ def print_table(imported: dict, rows: list[dict], threads: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=2, help="timed runs after the first")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--threads", default="1,2", help="comma list of thread counts")
     parser.add_argument(
-        "--modes", default="auto,fp32", help="comma list of session precisions: auto, fp32, bf16"
+        "--modes",
+        default="auto,fp32,bf16",
+        help="comma list of session precisions: auto, fp32, bf16",
     )
     parser.add_argument("--previews", action="store_true", help="also time per-step previews")
     parser.add_argument(
@@ -235,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", metavar="FILE", help="JSON output path")
     args = parser.parse_args(argv)
     modes = [m for m in args.modes.split(",") if m]
+    thread_counts = [int(t) for t in args.threads.split(",") if t]
     if "bf16" in modes and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
         print("note: this CPU has no fast bf16; skipping bf16")
         modes.remove("bf16")
@@ -246,14 +296,17 @@ def main(argv: list[str] | None = None) -> int:
         tok, tr, write_s = write_official_files(folder)
         print(f"  {write_s:.1f} s; importing in a child process...")
         imported = import_in_child(tok, tr, folder)
-        rows = []
-        for mode in modes:
-            for previews in (False, True) if args.previews else (False,):
-                print(f"generating: {mode}, previews={previews} ...")
-                rows.append(
-                    bench_mode(imported["bundle"], mode, args.threads, args.repeats, previews)
-                )
-    print_table(imported, rows, args.threads)
+        probes, rows = [], []
+        for threads in thread_counts:
+            print(f"probe vs forward, {threads} threads ...")
+            probes.append(probe_vs_forward(imported["bundle"], threads))
+            for mode in modes:
+                for previews in (False, True) if args.previews else (False,):
+                    print(f"generating: {threads} threads, {mode}, previews={previews} ...")
+                    rows.append(
+                        bench_mode(imported["bundle"], mode, threads, args.repeats, previews)
+                    )
+    print_table(imported, probes, rows)
 
     record = {
         "benchmark": "bench_official",
@@ -265,10 +318,11 @@ def main(argv: list[str] | None = None) -> int:
             "torch": torch.__version__,
             "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         },
-        "threads": args.threads,
+        "threads": thread_counts,
         "steps": STEPS,
         "targets": {"generation_s": TARGET_GENERATION_S, "stall_ms": TARGET_STALL_MS},
         "import": imported,
+        "probe_vs_forward": probes,
         "generation": rows,
     }
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -1,4 +1,4 @@
-"""Device and precision choice: CUDA, then MPS, then CPU; fp32 on CPU, bf16 autocast on CUDA."""
+"""Device and precision choice: CUDA, then MPS, then CPU; bf16 autocast or strict fp32."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import logging
 from collections.abc import Iterator
 
 import torch
+
+from .cpu_precision import PrecisionChoice, auto_cpu_precision
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +57,6 @@ def release_cached_memory(device: torch.device) -> None:
         torch.mps.empty_cache()
 
 
-# Transformers at least this large run their matmuls in bf16 on CPUs with native bf16 support:
-# measured on the official 256 model (172M) with avx512_bf16, a step took 0.54 s instead of 1.56 s
-# with 99.6% of argmax choices unchanged. Small models stay fp32 (bf16 is slower for them here).
-CPU_BF16_MIN_PARAMETERS = 50_000_000
-
-
 def cpu_has_native_bf16() -> bool:
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
@@ -68,12 +64,12 @@ def cpu_has_native_bf16() -> bool:
         return False
 
 
-def transformer_precision(device: torch.device, parameters: int, preference: str = "auto") -> str:
-    """ "bf16" or "fp32" for the transformer's forward passes.
+# The former fixed rule, kept only until session_model moves to choose_transformer_precision.
+CPU_BF16_MIN_PARAMETERS = 50_000_000
 
-    auto: bf16 on CUDA; on CPU, bf16 only for large models on CPUs with native bf16 support.
-    The tokenizer always decodes in fp32 on CPU so edited pixels stay exact.
-    """
+
+def transformer_precision(device: torch.device, parameters: int, preference: str = "auto") -> str:
+    """Deprecated fixed rule (bf16 for large models on CPUs with native bf16)."""
     if preference in ("fp32", "bf16"):
         return preference
     if preference != "auto":
@@ -85,11 +81,55 @@ def transformer_precision(device: torch.device, parameters: int, preference: str
     return "fp32"
 
 
+def choose_transformer_precision(
+    device: torch.device, transformer: torch.nn.Module, preference: str = "auto"
+) -> PrecisionChoice:
+    """The precision of the transformer's forward passes ("fp32" or "bf16") and why.
+
+    auto: bf16 on CUDA; on CPU, whichever of fp32 and bf16 a one-time measurement of this
+    model's layers found faster on this machine (see ``cpu_precision``); fp32 elsewhere.
+    """
+    if preference in ("fp32", "bf16"):
+        return PrecisionChoice(preference, "chosen")
+    if preference != "auto":
+        raise ValueError(f"unknown precision {preference!r}; choose auto, fp32 or bf16")
+    if device.type == "cuda":
+        return PrecisionChoice("bf16", "auto on CUDA")
+    if device.type == "cpu":
+        return auto_cpu_precision(transformer, cpu_has_native_bf16())
+    return PrecisionChoice("fp32", f"auto on {device.type}")
+
+
+@contextlib.contextmanager
+def strict_fp32(device: torch.device) -> Iterator[None]:
+    """On CUDA, TF32 off for matmuls and convolutions (cuDNN allows it by default) while inside,
+    restored after; elsewhere a no-op. fp32 then means fp32 end to end."""
+    if device.type != "cuda":
+        yield
+        return
+    matmul, cudnn = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = matmul
+        torch.backends.cudnn.allow_tf32 = cudnn
+
+
 @contextlib.contextmanager
 def precision_context(device: torch.device, precision: str) -> Iterator[None]:
-    """Autocast to bf16 when ``precision == "bf16"`` (CPU or CUDA); a no-op for fp32."""
+    """bf16 autocast when ``precision == "bf16"`` (CPU or CUDA); strict fp32 (no TF32) for
+    "fp32" on CUDA; a no-op otherwise."""
     if precision == "bf16" and device.type in ("cpu", "cuda"):
         with torch.autocast(device.type, dtype=torch.bfloat16):
             yield
     else:
-        yield
+        with strict_fp32(device):
+            yield
+
+
+def tokenizer_context(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """The tokenizer's context: it follows the transformer's precision on CUDA (bf16 autocast,
+    or strict fp32) and always runs in fp32 on the CPU, so edited pixels stay exact there."""
+    return precision_context(device, precision if device.type == "cuda" else "fp32")
