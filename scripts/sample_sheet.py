@@ -1,6 +1,6 @@
 """Write a sample sheet of a model: one row per class, N seeded variations, recommended settings.
 
-python scripts/sample_sheet.py --model default --out maskgit_studio/assets/default-model-samples.png
+python scripts/sample_sheet.py --model default --out assets/default-model-samples.png
 """
 
 from __future__ import annotations

@@ -1,5 +1,10 @@
-"""Where models live: the bundled default in the package assets, imported/trained ones in the
-user data dir (platformdirs). Names resolve to files; the app and CLI list both."""
+"""Where models live: the bundled default in the assets, imported/trained ones in the user data
+dir (platformdirs). Names resolve to files; the app and CLI list both.
+
+The assets are the top-level ``assets/`` folder of a source checkout (a fresh clone or an
+editable install); the wheel build maps that folder to the package ``maskgit_studio.assets``,
+so an installed wheel has them at ``maskgit_studio/assets/``.
+"""
 
 from __future__ import annotations
 
@@ -24,9 +29,18 @@ class ModelEntry:
     source: str  # "bundled" | "user"
 
 
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../maskgit_studio
+
+
 def assets_dir() -> Path:
-    """The package's assets folder (class lists, icons, the default model)."""
-    return Path(__file__).resolve().parent.parent / "assets"
+    """The assets folder (class lists, sample images, the default model and its card).
+
+    An installed wheel: ``maskgit_studio/assets/``. A source checkout: ``<repo>/assets/``.
+    """
+    installed = PACKAGE_DIR / "assets"
+    if installed.is_dir():
+        return installed
+    return PACKAGE_DIR.parent / "assets"
 
 
 def bundled_model_path() -> Path | None:

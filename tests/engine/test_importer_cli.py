@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from maskgit_studio import cli_import
+from maskgit_studio.cli import import_cmd
 from maskgit_studio.engine import model_store
 from maskgit_studio.engine.config import SamplerConfig
 from maskgit_studio.engine.importers.flax_msgpack import write_flax_msgpack
@@ -30,7 +30,7 @@ TR = TrShape(vocab_size=1017, hidden_size=48, num_layers=1, num_heads=1, interme
 
 def run_cli(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="maskgit-studio")
-    cli_import.register(parser.add_subparsers(dest="command", required=True))
+    import_cmd.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(list(argv))
     return args.func(args)
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checkpoint import ModelBundle, load_bundle
-from .config import SamplerConfig, TransformerConfig, config_to_dict
-from .device import autocast_for, precision_context, transformer_precision
-from .results import ModelInfo
-from .sampler import TokensToLogits, class_conditional_logits
+from ..checkpoint import ModelBundle, load_bundle
+from ..config import SamplerConfig, TransformerConfig, config_to_dict
+from ..device import autocast_for, precision_context, transformer_precision
+from ..results import ModelInfo
+from ..sampler import TokensToLogits, class_conditional_logits
 
 log = logging.getLogger(__name__)
 

@@ -28,13 +28,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import editing, model_store
-from .config import SamplerConfig, config_to_dict
-from .device import available_devices, pick_device
-from .images import MAX_PIXELS
-from .results import ModelInfo, RunResult, StepResult
-from .session_jobs import (
-    MAX_VARIATIONS,
+from .. import editing, model_store
+from ..config import SamplerConfig, config_to_dict
+from ..device import available_devices, pick_device
+from ..images import MAX_PIXELS
+from ..results import ModelInfo, RunResult, StepResult
+from .jobs import (
+    EditTarget,
     branch_steps,
     check_image,
     check_mask,
@@ -42,8 +42,8 @@ from .session_jobs import (
     check_scale,
     plan_edit,
 )
-from .session_model import LoadedModel
-from .session_run import BranchContext, Run, edit_steps, generate_steps, pass_total
+from .model import LoadedModel
+from .run import BranchContext, Run, edit_steps, generate_steps, pass_total
 
 log = logging.getLogger(__name__)
 
@@ -214,21 +214,8 @@ class EngineSession:
             scale = editing.auto_scale(image.shape[:2], mask, model.f, model.grid)
         cells = editing.pixel_mask_to_cells(mask, self.cell_size(scale))
         extra = {"masked_pixels": int(mask.sum())}
-        return self._edit(
-            "inpaint",
-            image,
-            image.copy(),
-            mask,
-            cells,
-            (0, 0),
-            class_id,
-            sampler,
-            variations,
-            previews,
-            scale,
-            feather,
-            extra,
-        )
+        target = EditTarget("inpaint", image, image.copy(), mask, cells, extra=extra)
+        return self._edit(target, class_id, sampler, variations, previews, scale, feather)
 
     def outpaint(
         self,
@@ -259,29 +246,16 @@ class EngineSession:
                 f"the grown canvas {new_w}x{new_h} is over the {MAX_PIXELS / 1e6:.0f} MP limit"
             )
         pad = ((growth.top, growth.bottom), (growth.left, growth.right), (0, 0))
-        canvas = np.pad(
-            image, pad, mode="edge"
-        )  # new pixels are masked; edge fill keeps crops tidy
+        # The new pixels are regenerated; edge fill keeps the model's crops tidy.
+        canvas = np.pad(image, pad, mode="edge")
         hard = np.ones((new_h, new_w), dtype=bool)
         hard[growth.top : growth.top + height, growth.left : growth.left + width] = False
         cells = editing.outpaint_cells((height, width), growth, self.cell_size(scale))
         extra = {"growth": [growth.left, growth.top, growth.right, growth.bottom]}
-        offset = (growth.left, growth.top)
-        return self._edit(
-            "outpaint",
-            image,
-            canvas,
-            hard,
-            cells,
-            offset,
-            class_id,
-            sampler,
-            variations,
-            previews,
-            scale,
-            feather,
-            extra,
+        target = EditTarget(
+            "outpaint", image, canvas, hard, cells, (growth.left, growth.top), extra
         )
+        return self._edit(target, class_id, sampler, variations, previews, scale, feather)
 
     def edit_box(
         self,
@@ -309,21 +283,8 @@ class EngineSession:
         x, y, w, h = box
         hard = np.zeros(image.shape[:2], dtype=bool)
         hard[max(y, 0) : max(y + h, 0), max(x, 0) : max(x + w, 0)] = True
-        return self._edit(
-            "edit_box",
-            image,
-            image.copy(),
-            hard,
-            cells,
-            (0, 0),
-            class_id,
-            sampler,
-            variations,
-            previews,
-            scale,
-            feather,
-            {"box": list(box)},
-        )
+        target = EditTarget("edit_box", image, image.copy(), hard, cells, extra={"box": list(box)})
+        return self._edit(target, class_id, sampler, variations, previews, scale, feather)
 
     def branch(
         self,
@@ -355,40 +316,22 @@ class EngineSession:
     # -- internals ---------------------------------------------------------------------------
     def _edit(
         self,
-        operation: str,
-        image: np.ndarray,
-        canvas: np.ndarray,
-        hard: np.ndarray,
-        cells: np.ndarray,
-        offset: tuple[int, int],
+        target: EditTarget,
         class_id: int | None,
         sampler: SamplerConfig,
         variations: int,
         previews: bool,
         scale: int,
         feather: int | None,
-        extra: dict,
     ) -> Run:
         model = self._model()
-        request = self._request(operation, class_id, sampler, variations)
-        job, sampler = plan_edit(
-            model,
-            operation,
-            image,
-            canvas,
-            hard,
-            cells,
-            offset,
-            scale,
-            feather,
-            sampler,
-            request | extra,
-        )
+        request = self._request(target.operation, class_id, sampler, variations)
+        job, sampler = plan_edit(model, target, scale, feather, sampler, request)
         token = model.class_token(class_id)
         check_run(model, sampler, variations)
-        log.info("%s: %d pass(es) at scale %d", operation, len(job.passes), scale)
+        log.info("%s: %d pass(es) at scale %d", target.operation, len(job.passes), scale)
         context = BranchContext(job, token, sampler)
-        docs = [canvas.copy() for _ in range(variations)]
+        docs = [target.canvas.copy() for _ in range(variations)]
         steps = edit_steps(model, job, token, sampler, docs, previews, context)
         total = pass_total(sampler) * len(job.passes)
         return Run(self._remembering(steps, context), total, model.device)
@@ -414,4 +357,4 @@ class EngineSession:
         }
 
 
-__all__ = ["EngineSession", "MAX_VARIATIONS", "Run"]
+__all__ = ["EngineSession"]

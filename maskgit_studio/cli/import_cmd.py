@@ -1,7 +1,8 @@
 """``maskgit-studio import official|torch``: convert public MaskGIT weights once into a model.
 
 The model lands in the user model folder (platformdirs; ``MASKGIT_STUDIO_MODELS`` overrides it),
-where the app's model picker and ``--model NAME`` find it.
+where the app's model picker and ``--model NAME`` find it. The importers (and torch) are
+imported only when the command runs.
 """
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from .engine import model_store
-from .engine.checkpoint import CheckpointError
-from .engine.importers import ImportResult, WeightsImportError, import_official, import_torch_port
+from ..engine import model_store
+
+if TYPE_CHECKING:
+    from ..engine.importers import ImportResult
 
 _EPILOG = (
     "The official files are tokenizer_imagenet{256,512}_checkpoint and "
@@ -79,7 +83,10 @@ def _report(result: ImportResult, seconds: float) -> None:
     )
 
 
-def _run(args: argparse.Namespace, convert) -> int:
+def _run(args: argparse.Namespace, convert: Callable[[], ImportResult]) -> int:
+    from ..engine.checkpoint import CheckpointError
+    from ..engine.importers import WeightsImportError
+
     dest = args.dest or model_store.user_models_dir()
     print(f"converting (writing to {dest}); large files take a minute...", file=sys.stderr)
     start = time.perf_counter()
@@ -96,6 +103,8 @@ def _run(args: argparse.Namespace, convert) -> int:
 
 
 def cmd_import_official(args: argparse.Namespace) -> int:
+    from ..engine.importers import import_official
+
     return _run(
         args,
         lambda: import_official(
@@ -108,6 +117,8 @@ def cmd_import_torch(args: argparse.Namespace) -> int:
     if args.heads is not None and args.heads < 1:
         print("error: --heads must be >= 1", file=sys.stderr)
         return 2
+    from ..engine.importers import import_torch_port
+
     return _run(
         args,
         lambda: import_torch_port(

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import SamplerConfig
-from .device import is_out_of_memory, release_cached_memory
-from .editing import EditPass, cells_to_pixels
-from .editing_composite import composite, crop_padded, downscale, feather_weights, upscale
-from .results import RunResult, StepResult
-from .sampler import decode_steps
-from .session_model import LoadedModel
+from ..config import SamplerConfig
+from ..device import is_out_of_memory, release_cached_memory
+from ..editing import EditPass, cells_to_pixels
+from ..editing_composite import composite, crop_padded, downscale, feather_weights, upscale
+from ..results import RunResult, StepResult
+from ..sampler import decode_steps
+from .model import LoadedModel
 
 StepGen = Generator[StepResult, None, RunResult]
 

@@ -1,4 +1,4 @@
-"""Handlers of the headless sub-commands: generate, inpaint, outpaint, edit, info.
+"""Handlers of the image sub-commands: generate, inpaint, outpaint, edit.
 
 Each handler takes the parsed args and returns an exit code. Bad input raises ``CliError``
 (or a ValueError / FileNotFoundError from the engine), which ``cli.main`` turns into one line on
@@ -8,17 +8,16 @@ stderr and exit code 2. Outputs are written only after the run finished, each at
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from PIL import Image
 
-from . import cli_strip
-from .engine import images
-from .engine.config import SamplerConfig
-from .engine.results import ModelInfo, RunResult, StepResult
-from .engine.session import EngineSession, Run
+from ..engine import images
+from ..engine.config import SamplerConfig
+from ..engine.results import ModelInfo, RunResult, StepResult
+from ..engine.session import EngineSession, Run
+from . import strip
 
 
 class CliError(ValueError):
@@ -27,8 +26,10 @@ class CliError(ValueError):
 
 # -- shared helpers ----------------------------------------------------------------------------
 def open_session(args: argparse.Namespace) -> EngineSession:
+    """The session of ``--model`` / ``--device`` / ``--threads``, its model already loaded (so a
+    bad model fails before any work)."""
     session = EngineSession(args.model, device=args.device, threads=getattr(args, "threads", None))
-    session.info  # noqa: B018 - load now so a bad model fails before any work
+    session.info  # noqa: B018 - load now
     return session
 
 
@@ -117,9 +118,9 @@ def write_outputs(args: argparse.Namespace, result: RunResult, steps: list[StepR
         images.save_image(path, image)
         print(path)
     if args.strip:
-        print(images.save_image(args.strip, cli_strip.render_strip(steps)))
+        print(images.save_image(args.strip, strip.render_strip(steps)))
     if args.gif:
-        print(images.save_frames(args.gif, cli_strip.render_frames(steps)))
+        print(images.save_frames(args.gif, strip.render_frames(steps)))
     return 0
 
 
@@ -203,46 +204,10 @@ def parse_box(text: str) -> tuple[int, int, int, int]:
     return x, y, w, h
 
 
-def cmd_info(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    info = session.info
-    if args.json:
-        data = {k: v for k, v in info.__dict__.items()}
-        data["class_names"] = list(info.class_names)
-        data["devices"] = EngineSession.available_devices()
-        print(json.dumps(data, indent=2, default=str))
-        return 0
-    print(f"model:       {info.name}  ({info.path})")
-    print(f"image size:  {info.image_size} px, {info.grid_size}x{info.grid_size} tokens, f = "
-          f"{info.downsample_factor}")  # fmt: skip
-    print(f"codebook:    {info.codebook_size} codes; parameters: {info.parameters / 1e6:.2f} M")
-    print(f"guidance:    {'yes (has a null class)' if info.supports_guidance else 'no'}")
-    print(f"device:      {info.device} (available: {', '.join(EngineSession.available_devices())})")
-    print(f"tokenizer:   {_compact(info.tokenizer)}")
-    print(f"transformer: {_compact(info.transformer)}")
-    if info.provenance:
-        print(f"provenance:  {_compact(info.provenance)}")
-    names = info.class_names
-    if args.classes:
-        print(f"classes ({len(names)}):")
-        for i, name in enumerate(names):
-            print(f"  {i:4d}  {name}")
-    else:
-        shown = ", ".join(names[:12])
-        more = f", ... (+{len(names) - 12}; --classes lists all)" if len(names) > 12 else ""
-        print(f"classes:     {len(names)}: {shown}{more}")
-    return 0
-
-
-def _compact(data: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in data.items())
-
-
 __all__ = [
     "CliError",
     "cmd_edit",
     "cmd_generate",
-    "cmd_info",
     "cmd_inpaint",
     "cmd_outpaint",
     "parse_box",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine.results import StepResult
+from ..engine.results import StepResult
 
 # Token-mask colours: still masked, given (never masked), committed earlier, revealed this step.
 MASKED = (40, 40, 40)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
-from . import editing
-from .config import SamplerConfig, config_to_dict
-from .editing_composite import default_feather
-from .images import MAX_PIXELS
-from .results import RunResult, StepResult
-from .session_model import LoadedModel
-from .session_run import (
+from .. import editing
+from ..config import SamplerConfig, config_to_dict
+from ..editing_composite import default_feather
+from ..images import MAX_PIXELS
+from ..results import RunResult, StepResult
+from .model import LoadedModel
+from .run import (
     BranchContext,
     EditJob,
     StepGen,
@@ -24,6 +25,29 @@ from .session_run import (
 )
 
 MAX_VARIATIONS = 16
+
+
+@dataclass(frozen=True)
+class EditTarget:
+    """What an edit changes, before it is planned into window passes.
+
+    Attributes:
+        operation: "inpaint" | "outpaint" | "edit_box".
+        image: (H, W, 3) uint8 the input.
+        canvas: (H', W', 3) uint8 the document to edit (the grown canvas for outpainting).
+        hard: (H', W') bool pixels to regenerate fully.
+        cells: (rows, cols) bool cells of the canvas grid to regenerate.
+        offset: (dx, dy) of the input inside the canvas.
+        extra: operation-specific fields of the request (the mask size, growth or box).
+    """
+
+    operation: str
+    image: np.ndarray
+    canvas: np.ndarray
+    hard: np.ndarray
+    cells: np.ndarray
+    offset: tuple[int, int] = (0, 0)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def check_scale(scale: int) -> None:
@@ -56,24 +80,13 @@ def check_mask(mask: np.ndarray, shape_hw: tuple[int, int]) -> None:
 
 def plan_edit(
     model: LoadedModel,
-    operation: str,
-    image: np.ndarray,
-    canvas: np.ndarray,
-    hard: np.ndarray,
-    cells: np.ndarray,
-    offset: tuple[int, int],
+    target: EditTarget,
     scale: int,
     feather: int | None,
     sampler: SamplerConfig,
     request: dict[str, Any],
 ) -> tuple[EditJob, SamplerConfig]:
-    """The job of an edit and the sampler it runs with (the editing start_iter applied).
-
-    Args:
-        image: (H, W, 3) the input; canvas: (H', W', 3) the document to edit (grown for
-            outpainting); hard: (H', W') pixels to regenerate fully; cells: (rows, cols) of the
-            canvas grid to regenerate.
-    """
+    """The job of an edit and the sampler it runs with (the editing start_iter applied)."""
     check_scale(scale)
     if feather is None:
         feather = default_feather(model.image_size, scale)
@@ -82,18 +95,25 @@ def plan_edit(
     sampler = sampler.replace(
         start_iter=editing.editing_start_iter(sampler.steps, sampler.start_iter)
     )
-    passes = editing.plan_passes(cells, model.grid)
+    passes = editing.plan_passes(target.cells, model.grid)
     if not passes:
         raise ValueError("nothing to regenerate")
-    request = request | {
-        "sampler": config_to_dict(sampler),
-        "image_size": [int(image.shape[1]), int(image.shape[0])],
-        "scale": scale,
-        "feather": int(feather),
-        "passes": len(passes),
-    }
+    request = (
+        request
+        | target.extra
+        | {
+            "sampler": config_to_dict(sampler),
+            "image_size": [int(target.image.shape[1]), int(target.image.shape[0])],
+            "scale": scale,
+            "feather": int(feather),
+            "passes": len(passes),
+        }
+    )
     cell = model.f * scale
-    job = EditJob(operation, canvas, hard, passes, scale, cell, int(feather), offset, request)
+    job = EditJob(
+        target.operation, target.canvas, target.hard, passes, scale, cell, int(feather),
+        target.offset, request,
+    )  # fmt: skip
     return job, sampler
 
 

@@ -1,0 +1,142 @@
+"""The command line: every sub-command, its options and its (lazily imported) handler.
+
+Nothing here imports torch or Qt: a handler's module is imported when its command runs, so
+``--help`` and argument errors answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable
+
+from ..engine.config import REVEAL_POLICIES, SCHEDULES
+from . import import_cmd
+
+PROG = "maskgit-studio"
+COMMANDS = ("generate", "inpaint", "outpaint", "edit", "info", "import")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports bad input on one line (no usage dump) and exits with code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def lazy(module: str, name: str) -> Handler:
+    """The handler ``name`` of ``maskgit_studio.cli.<module>``, imported when it is called."""
+
+    def handler(args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(f"{__package__}.{module}"), name)(args)
+
+    handler.__name__ = name
+    return handler
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model",
+        default=None,
+        help="model file or name of an imported model (default: the bundled model)",
+    )
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+
+
+def add_sampling_options(p: argparse.ArgumentParser, class_required: bool) -> None:
+    add_model_options(p)
+    p.add_argument(
+        "--class",
+        dest="class_",
+        required=class_required,
+        metavar="NAME_OR_ID",
+        help="class name or id"
+        + ("" if class_required else " (default: unconditional, if the model has a null class)"),
+    )
+    # Sampling options default to None: the model's recommended settings fill them in.
+    p.add_argument(
+        "--steps", type=int, default=None, help="decoding iterations T (default: the model's)"
+    )
+    p.add_argument("--schedule", choices=SCHEDULES, default=None)
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help="choice temperature: randomness of which tokens are kept each step (annealed to 0)",
+    )
+    p.add_argument(
+        "--sample-temperature",
+        type=float,
+        default=None,
+        help="softmax temperature of the token samples",
+    )
+    p.add_argument(
+        "--guidance",
+        type=float,
+        default=None,
+        help="classifier-free guidance scale (default: the model's)",
+    )
+    p.add_argument("--policy", choices=REVEAL_POLICIES, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--variations", type=int, default=1, help="K results; OUT gets -1, -2, ... suffixes"
+    )
+    p.add_argument("--out", required=True, help="output image (.png, .jpg, .webp, ...)")
+    p.add_argument("--strip", help="PNG strip of every iteration (token mask above image)")
+    p.add_argument("--gif", help="animated GIF of every iteration")
+
+
+def add_edit_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scale", type=int, default=None, help="working scale (cell = f * scale px)")
+    p.add_argument("--feather", type=int, default=None, help="feather radius in px")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog=PROG,
+        description="MaskGIT studio: generate, inpaint, outpaint and edit images. Without a "
+        "sub-command it opens the app (optionally with IMAGE).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("generate", help="generate images of a class")
+    add_sampling_options(p, class_required=True)
+    p.set_defaults(func=lazy("commands", "cmd_generate"))
+
+    p = sub.add_parser("inpaint", help="regenerate the masked part of an image")
+    p.add_argument("image")
+    p.add_argument("--mask", required=True, help="mask image, same size, white = regenerate")
+    add_sampling_options(p, class_required=False)
+    add_edit_options(p)
+    p.set_defaults(func=lazy("commands", "cmd_inpaint"))
+
+    p = sub.add_parser("outpaint", help="grow the canvas and fill the new area")
+    p.add_argument("image")
+    for side in ("left", "right", "top", "bottom"):
+        p.add_argument(f"--{side}", type=int, default=0, metavar="PX", help=f"grow {side} (px)")
+    add_sampling_options(p, class_required=False)
+    add_edit_options(p)
+    p.set_defaults(func=lazy("commands", "cmd_outpaint"))
+
+    p = sub.add_parser("edit", help="box + class edit (official MaskGIT recipe)")
+    p.add_argument("image")
+    p.add_argument("--box", required=True, metavar="X,Y,W,H", help="box in pixels")
+    add_sampling_options(p, class_required=True)
+    add_edit_options(p)
+    p.set_defaults(func=lazy("commands", "cmd_edit"))
+
+    p = sub.add_parser("info", help="what a model is: grid, classes, size, training, metrics")
+    add_model_options(p)
+    p.add_argument("--classes", action="store_true", help="list every class with its id")
+    p.add_argument("--json", action="store_true", help="everything, as JSON (full metadata)")
+    p.set_defaults(func=lazy("info", "cmd_info"))
+
+    import_cmd.register(sub)
+    return parser
+
+
+__all__ = ["COMMANDS", "PROG", "OneLineParser", "build_parser", "lazy"]
