@@ -64,24 +64,7 @@ def cpu_has_native_bf16() -> bool:
         return False
 
 
-# The former fixed rule, kept only until session_model moves to choose_transformer_precision.
-CPU_BF16_MIN_PARAMETERS = 50_000_000
-
-
-def transformer_precision(device: torch.device, parameters: int, preference: str = "auto") -> str:
-    """Deprecated fixed rule (bf16 for large models on CPUs with native bf16)."""
-    if preference in ("fp32", "bf16"):
-        return preference
-    if preference != "auto":
-        raise ValueError(f"unknown precision {preference!r}; choose auto, fp32 or bf16")
-    if device.type == "cuda":
-        return "bf16"
-    if device.type == "cpu" and parameters >= CPU_BF16_MIN_PARAMETERS and cpu_has_native_bf16():
-        return "bf16"
-    return "fp32"
-
-
-def choose_transformer_precision(
+def transformer_precision(
     device: torch.device, transformer: torch.nn.Module, preference: str = "auto"
 ) -> PrecisionChoice:
     """The precision of the transformer's forward passes ("fp32" or "bf16") and why.

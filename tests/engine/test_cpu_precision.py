@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from maskgit_studio.engine import cpu_precision
-from maskgit_studio.engine.device import choose_transformer_precision
+from maskgit_studio.engine.device import transformer_precision
 from tests.conftest import make_tiny_models
 
 
@@ -72,11 +72,11 @@ def test_cached_choice_is_what_auto_uses(cache_dir, monkeypatch):
     entry = {"precision": "bf16", "reason": "measured: planted", "fp32_ms": 2.0, "bf16_ms": 1.0}
     (cache_dir / cpu_precision.CACHE_FILE).write_text(json.dumps({key: entry}))
     cpu = torch.device("cpu")
-    choice = choose_transformer_precision(cpu, model)
+    choice = transformer_precision(cpu, model)
     if choice.reason == "CPU without native bf16":
         pytest.skip("this CPU has no native bf16")
     assert choice.precision == "bf16" and choice.reason == "measured: planted"
-    assert choose_transformer_precision(cpu, model, "fp32").precision == "fp32"
+    assert transformer_precision(cpu, model, "fp32").precision == "fp32"
 
 
 def test_damaged_cache_is_measured_again(cache_dir, monkeypatch):
@@ -90,7 +90,7 @@ def test_damaged_cache_is_measured_again(cache_dir, monkeypatch):
 
 def test_choice_on_other_devices():
     _, model = make_tiny_models()
-    assert choose_transformer_precision(torch.device("cuda"), model).precision == "bf16"
-    assert choose_transformer_precision(torch.device("mps"), model).precision == "fp32"
+    assert transformer_precision(torch.device("cuda"), model).precision == "bf16"
+    assert transformer_precision(torch.device("mps"), model).precision == "fp32"
     with pytest.raises(ValueError, match="unknown precision"):
-        choose_transformer_precision(torch.device("cpu"), model, "fp8")
+        transformer_precision(torch.device("cpu"), model, "fp8")

@@ -6,7 +6,6 @@ from maskgit_studio.engine.device import (
     available_devices,
     pick_device,
     precision_context,
-    transformer_precision,
 )
 from tests.conftest import make_tiny_models
 
@@ -17,15 +16,6 @@ def test_cpu_is_always_available_and_auto_resolves():
     assert pick_device("auto").type in available_devices()
     with pytest.raises(ValueError, match="unknown device"):
         pick_device("tpu")
-
-
-def test_precision_policy():
-    cpu = torch.device("cpu")
-    assert transformer_precision(cpu, 1_000_000) == "fp32"  # small models stay fp32 on CPU
-    assert transformer_precision(cpu, 10**9, "fp32") == "fp32"
-    assert transformer_precision(torch.device("cuda"), 10) == "bf16"
-    with pytest.raises(ValueError, match="unknown precision"):
-        transformer_precision(cpu, 10, "fp8")
 
 
 def test_bf16_context_changes_matmul_dtype_and_stays_close():
@@ -43,7 +33,8 @@ def test_bf16_context_changes_matmul_dtype_and_stays_close():
 def test_session_precision_option(tiny_bundle_path):
     from maskgit_studio.engine.session import EngineSession
 
-    assert EngineSession(tiny_bundle_path, device="cpu")._model().precision == "fp32"  # tiny: fp32
+    info = EngineSession(tiny_bundle_path, device="cpu").info
+    assert (info.precision, info.precision_reason) == ("fp32", "small model")
     forced = EngineSession(tiny_bundle_path, device="cpu", precision="bf16")
     assert forced._model().precision == "bf16"
     result = forced.generate(0, forced.recommended_sampler().replace(steps=3)).run_to_end()

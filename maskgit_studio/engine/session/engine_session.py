@@ -56,8 +56,10 @@ class EngineSession:
             the bundled default.
         device: "auto", "cpu", "cuda", "mps" (or "cuda:N").
         threads: if given, ``torch.set_num_threads(threads)`` when the model loads.
-        precision: the transformer's matmul precision: "auto" (bf16 on CUDA, and on CPUs with
-            native bf16 for models over 50M parameters; else fp32), "fp32" or "bf16".
+        precision: "fp32" (fp32 end to end, no TF32 on CUDA), "bf16" (the transformer under
+            bf16 autocast; the tokenizer too on CUDA) or "auto": bf16 on CUDA; on CPU, for
+            models over 50M parameters, whichever a one-time measurement on this machine found
+            faster (cached; ``info.precision_reason`` says which); else fp32.
     """
 
     def __init__(

@@ -10,7 +10,8 @@ import torch
 
 from ..checkpoint import ModelBundle, load_bundle
 from ..config import SamplerConfig, TransformerConfig, config_to_dict
-from ..device import autocast_for, precision_context, transformer_precision
+from ..cpu_precision import PrecisionChoice
+from ..device import precision_context, tokenizer_context, transformer_precision
 from ..results import ModelInfo
 from ..sampler import TokensToLogits, class_conditional_logits
 
@@ -30,11 +31,16 @@ class LoadedModel:
         self.name = name
         self.device = device
         self.precision_preference = precision
-        self.precision = self._precision()
+        self.precision_choice = self._precision()
 
-    def _precision(self) -> str:
-        parameters = sum(p.numel() for p in self.bundle.transformer.parameters())
-        return transformer_precision(self.device, parameters, self.precision_preference)
+    def _precision(self) -> PrecisionChoice:
+        transformer = self.bundle.transformer
+        return transformer_precision(self.device, transformer, self.precision_preference)
+
+    @property
+    def precision(self) -> str:
+        """The transformer's precision in use: "fp32" or "bf16"."""
+        return self.precision_choice.precision
 
     @classmethod
     def load(
@@ -46,7 +52,7 @@ class LoadedModel:
         self.bundle.tokenizer.to(device)
         self.bundle.transformer.to(device)
         self.device = device
-        self.precision = self._precision()
+        self.precision_choice = self._precision()
 
     # -- facts -------------------------------------------------------------------------------
     @property
@@ -82,6 +88,8 @@ class LoadedModel:
             supports_guidance=self.config.has_null_class,
             device=str(self.device),
             parameters=b.parameter_count(),
+            precision=self.precision,
+            precision_reason=self.precision_choice.reason,
             tokenizer=config_to_dict(b.tokenizer_config),
             transformer=config_to_dict(b.transformer_config),
             provenance=dict(b.provenance),
@@ -107,12 +115,12 @@ class LoadedModel:
         """(K, S, S, 3) uint8 at model resolution -> (K, g, g) int64 token ids on the device."""
         x = torch.from_numpy(np.ascontiguousarray(images)).to(self.device)
         x = x.permute(0, 3, 1, 2).float() / 255.0  # (K, 3, S, S) in [0, 1]
-        with autocast_for(self.device):
+        with tokenizer_context(self.device, self.precision):
             return self.bundle.tokenizer.encode_to_indices(x)
 
     def decode(self, ids: torch.Tensor) -> np.ndarray:
         """(K, g, g) token ids -> (K, S, S, 3) uint8 images."""
-        with autocast_for(self.device):
+        with tokenizer_context(self.device, self.precision):
             x = self.bundle.tokenizer.decode_indices(ids.to(self.device).long())
         x = (x.float().clamp(0, 1) * 255.0).round().to(torch.uint8)  # (K, 3, S, S)
         return x.permute(0, 2, 3, 1).cpu().numpy()
