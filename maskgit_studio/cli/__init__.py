@@ -6,6 +6,7 @@
     maskgit-studio edit IMAGE --box X,Y,W,H --class NAME_OR_ID --out OUT.png
     maskgit-studio info [--model PATH] [--classes] [--json]
     maskgit-studio import official|torch --tokenizer FILE --transformer FILE [--name NAME]
+    maskgit-studio download imagenet256|imagenet512 [--base-url URL] [--keep] [--force]
     maskgit-studio [IMAGE]               the app
 
 Exit codes: 0 success; 2 bad input (one line on stderr, no traceback, no output written);

@@ -11,10 +11,10 @@ import importlib
 from collections.abc import Callable
 
 from ..engine.config import REVEAL_POLICIES, SCHEDULES
-from . import import_cmd
+from . import download_cmd, import_cmd
 
 PROG = "maskgit-studio"
-COMMANDS = ("generate", "inpaint", "outpaint", "edit", "info", "import")
+COMMANDS = ("generate", "inpaint", "outpaint", "edit", "info", "import", "download")
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=lazy("info", "cmd_info"))
 
     import_cmd.register(sub)
+    download_cmd.register(sub)
     return parser
 
 

@@ -87,7 +87,7 @@ class DownloadProgress:
         file: the file being fetched (its name), or the model name while converting.
         done / total: bytes of both files (total None when the server does not say).
         rate: bytes per second of the current transfer.
-        eta_s: seconds left of the transfer, when known.
+        eta_s: seconds left until both files are in, when known.
     """
 
     phase: str
@@ -186,7 +186,9 @@ def fetch_all(urls, targets, sizes, report, cancelled, retries, timeout, backoff
         before = sum(t.stat().st_size for t in targets[:i] if t.is_file())
 
         def on_transfer(p: TransferProgress, before: int = before, file: str = target.name):
-            report(DownloadProgress("download", file, before + p.done, total, p.rate, p.eta_s))
+            done = before + p.done
+            eta = (total - done) / p.rate if total is not None and p.rate > 0 else None
+            report(DownloadProgress("download", file, done, total, p.rate, eta))
 
         fetch(
             url,
