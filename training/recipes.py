@@ -100,6 +100,7 @@ DEFAULTS: dict[str, Any] = {
         "label_smoothing": 0.1,
         "class_dropout": 0.1,
         "mask_schedule": "cosine",
+        "precision": "auto",  # auto (bf16 on CUDA, fp32 elsewhere), fp32 or bf16 (autocast)
         "edit_mask_fraction": 0.0,  # share of sequences masked in edit shapes (box, blob, strip)
         "flip_prob": 0.5,
         "ema_decay": 0.999,

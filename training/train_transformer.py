@@ -4,7 +4,8 @@ Per sequence: r ~ U(0, 1) masks ceil(gamma(r) * N) random image tokens
 (engine.mask_schedule.num_masked_for_training); the loss is label-smoothed cross-entropy over
 the image codes at masked positions only. The class token is replaced by the null class with
 probability ``class_dropout`` (classifier-free guidance needs it). AdamW with warm-up + cosine
-decay, gradient clipping, EMA weights (these are exported), bf16 autocast on CUDA, fp32 on CPU.
+decay, gradient clipping, EMA weights (these are exported). Precision (recipe key
+``transformer.precision``): auto = bf16 autocast on CUDA and fp32 elsewhere; fp32; bf16.
 Tokens live in memory (from the pretokenize stage), so data loading costs nothing.
 
 Outputs in OUT/transformer/: transformer.safetensors (EMA weights + config), state.pt,
@@ -26,7 +27,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from maskgit_studio.engine.config import TransformerConfig, config_from_dict, config_to_dict
-from maskgit_studio.engine.device import autocast_for
+from maskgit_studio.engine.device import precision_context
 from maskgit_studio.engine.mask_schedule import num_masked_for_training
 from maskgit_studio.engine.transformer import MaskGitTransformer
 from training import distributed as D
@@ -114,6 +115,19 @@ def mask_batch(
     return torch.cat([class_ids[:, None], inputs], dim=1), masked
 
 
+def training_precision(setting: str, device: torch.device) -> str:
+    """The recipe's ``transformer.precision`` ("auto", "fp32", "bf16") -> "fp32" or "bf16".
+
+    auto is bf16 on CUDA and fp32 elsewhere: on CPUs bf16 autocast is faster on some machines
+    and slower on others (CALIBRATION.md), so it is an explicit, measured choice there.
+    """
+    if setting not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"transformer.precision must be auto, fp32 or bf16, not {setting!r}")
+    if setting == "auto":
+        return "bf16" if device.type == "cuda" else "fp32"
+    return setting
+
+
 def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     """Weight decay on dense weight matrices only (not embeddings, biases, LayerNorms)."""
     decay, plain = [], []
@@ -132,7 +146,12 @@ def update_ema(ema: nn.Module, model: nn.Module, decay: float, step: int) -> Non
 
 @torch.no_grad()
 def evaluate_transformer(
-    model: MaskGitTransformer, data: TokenSet, count: int, schedule: str, batch: int = 64
+    model: MaskGitTransformer,
+    data: TokenSet,
+    count: int,
+    schedule: str,
+    batch: int = 64,
+    precision: str = "fp32",
 ) -> dict[str, float]:
     """Masked-token cross-entropy (nats) and accuracy on ``count`` held-out sequences.
 
@@ -148,7 +167,7 @@ def evaluate_transformer(
         idx = torch.arange(start, min(start + batch, count, len(data)))
         tokens, labels = data.tokens[idx], data.labels[idx]
         ids, masked = mask_batch(tokens, labels, model.config, schedule, 0.0, gen)
-        with autocast_for(device):
+        with precision_context(device, precision):
             logits = model(ids.to(device))[:, 1:, :k]
         loss, acc = masked_token_loss(logits.float(), tokens.to(device), masked.to(device))
         m = float(masked.sum())
@@ -212,6 +231,7 @@ def train_transformer(
         return status
 
     seed, device = recipe["seed"], ctx.device
+    precision = training_precision(cfg["precision"], device)
     seed_everything(seed)
     config = transformer_config(recipe, len(meta["class_names"]))
     if config.grid_size != meta["grid_size"] or config.codebook_size != meta["codebook_size"]:
@@ -269,8 +289,8 @@ def train_transformer(
         eval_step = step
         if ctx.is_main:
             n, sched = cfg["eval_sequences"], cfg["mask_schedule"]
-            last_eval = evaluate_transformer(ema, val, n, sched)
-            raw = evaluate_transformer(model, val, n, sched)
+            last_eval = evaluate_transformer(ema, val, n, sched, precision=precision)
+            raw = evaluate_transformer(model, val, n, sched, precision=precision)
             last_eval |= {"raw_masked_ce": raw["masked_ce"], "raw_masked_acc": raw["masked_acc"]}
             metrics.write({"step": step, "kind": "eval", **last_eval})
             log.info(
@@ -310,7 +330,7 @@ def train_transformer(
             for group in opt.param_groups:
                 group["lr"] = lr
             ids, tokens, masked = ids.to(device), tokens.to(device), masked.to(device)
-            with autocast_for(device):
+            with precision_context(device, precision):
                 logits = net(ids)[:, 1:, :k]
             loss, acc = masked_token_loss(logits, tokens, masked, cfg["label_smoothing"])
             opt.zero_grad(set_to_none=True)

@@ -107,3 +107,25 @@ def test_mask_batch_masks_counts_from_the_schedule_and_drops_classes():
     assert 0.35 < dropped.float().mean() < 0.65
     kept = ~dropped
     assert (ids[kept, 0] == labels[kept] + 10).all()
+
+
+def test_training_precision_resolves_and_bf16_training_runs(tokens_run, tmp_path):
+    """transformer.precision=bf16 trains under CPU autocast; a bad value is refused by name."""
+    import copy
+    import shutil
+
+    from training.train_transformer import training_precision
+
+    assert training_precision("auto", torch.device("cpu")) == "fp32"
+    assert training_precision("auto", torch.device("cuda")) == "bf16"
+    with pytest.raises(ValueError, match="precision"):
+        training_precision("fp16", torch.device("cpu"))
+    recipe, out = tokens_run
+    run = tmp_path / "run"
+    shutil.copytree(out / "tokens", run / "tokens")
+    bf16 = copy.deepcopy(recipe)
+    bf16["transformer"]["precision"] = "bf16"
+    bf16["transformer"]["steps"] = 3
+    status = train_transformer(bf16, run, CTX)
+    assert status["complete"] and status["step"] == 3
+    assert np.isfinite(status["metrics"]["masked_ce"])
