@@ -138,6 +138,15 @@ class EMACodebook:
         log.info("k-means codebook init: %d vectors, %d/%d codes in use", len(vectors), alive, k)
 
     @torch.no_grad()
+    def init_from_codebook(self, vectors_per_step: float) -> None:
+        """Start the EMA from the quantizer's current codebook (a warm start), as if every
+        code had an equal share of ``vectors_per_step`` vectors per step."""
+        k = self.codebook.shape[0]
+        self.cluster_size.fill_(vectors_per_step / k)
+        self.embed_sum.copy_(self.codebook * self.cluster_size[:, None])
+        self.initialized = True
+
+    @torch.no_grad()
     def update(self, z: torch.Tensor, indices: torch.Tensor, ctx: DistContext) -> None:
         """One EMA step from this rank's (N, D) vectors ``z`` and their (N,) code ``indices``."""
         k = self.codebook.shape[0]

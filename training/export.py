@@ -69,6 +69,10 @@ def build_provenance(recipe: dict, out_dir: Path, tok_info: dict, tr_info: dict)
             "transformer_seq_per_s": round(tr_status.get("seq_per_s", 0.0), 1),
             "transformer_weights": "EMA",
         },
+        "warm_start": {
+            "tokenizer": tok_info.get("warm_start"),
+            "transformer": tr_info.get("warm_start"),
+        },
         "software": {"torch": torch.__version__, "python": platform.python_version()},
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }

@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "tokenizer": {
         "steps": 5000,
         "max_minutes": 0.0,  # wall-clock budget across resumes; 0 = none
+        "init_from": "",  # a model bundle whose tokenizer starts this stage (warm start)
         "batch_size": 16,  # global batch (split across DDP ranks)
         "lr": 2e-3,
         "warmup_steps": 100,
@@ -90,6 +91,7 @@ DEFAULTS: dict[str, Any] = {
     "transformer": {
         "steps": 30_000,
         "max_minutes": 0.0,
+        "init_from": "",  # a model bundle whose transformer starts this stage (warm start)
         "batch_size": 64,
         "lr": 1.5e-3,
         "warmup_steps": 500,
@@ -232,8 +234,12 @@ def validate(recipe: dict) -> None:
     """Cross-field checks that the schema cannot express."""
     for stage in ("tokenizer", "transformer"):
         section = recipe[stage]
-        if section["steps"] < 1 or section["batch_size"] < 1:
-            raise ValueError(f"{stage}.steps and {stage}.batch_size must be >= 1")
+        # zero steps only makes sense when continuing from a bundle (take it as it is)
+        min_steps = 0 if section["init_from"] else 1
+        if section["steps"] < min_steps or section["batch_size"] < 1:
+            raise ValueError(
+                f"{stage}.steps must be >= 1 (>= 0 with init_from) and {stage}.batch_size >= 1"
+            )
         if section["max_minutes"] < 0:
             raise ValueError(f"{stage}.max_minutes must be >= 0 (0 = no time limit)")
     tokenizer_config(recipe)  # the model configs validate their own fields

@@ -57,6 +57,7 @@ from training.stage import (
     open_dataset,
     step_seed,
 )
+from training.warm_start import init_tokenizer_from, load_warm_start, warm_start_record
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ def train_tokenizer(
     disc_opt = torch.optim.AdamW(disc.parameters(), lr=cfg["disc_lr"], betas=(0.5, 0.9))
 
     state = load_state(stage_dir / STATE_FILE)
-    step, elapsed = 0, 0.0
+    step, elapsed, warm = 0, 0.0, None
     if state is not None:
         tokenizer.load_state_dict(state["tokenizer"])
         ema.load_state_dict(state["ema"])
@@ -191,7 +192,13 @@ def train_tokenizer(
         opt.load_state_dict(state["optimizer"])
         disc_opt.load_state_dict(state["disc_optimizer"])
         step, elapsed = int(state["step"]), float(state["elapsed_s"])
+        warm = state.get("warm_start")
         log.info("resuming tokenizer from step %d", step)
+    elif cfg["init_from"]:
+        bundle = load_warm_start(cfg["init_from"])
+        init_tokenizer_from(tokenizer, bundle)
+        ema.init_from_codebook(cfg["batch_size"] * tokenizer.config.grid_size**2)
+        warm = warm_start_record(bundle)
 
     model, dmodel = D.wrap(_TrainForward(tokenizer), ctx), D.wrap(disc, ctx)
     dataset = open_dataset(recipe, train=True, cache_dir=Path(out_dir) / "cache")
@@ -230,6 +237,7 @@ def train_tokenizer(
                     "rng": capture_rng(),
                     "recipe": recipe_json(recipe),
                     "data_position": step * gb,
+                    "warm_start": warm,
                 },
             )
         timer.mark()
@@ -332,6 +340,8 @@ def train_tokenizer(
     if ctx.is_main:
         if complete:
             info = {"step": step, "metrics": last_eval, "recipe": recipe["name"]}
+            if warm:
+                info["warm_start"] = warm
             save_tokenizer(stage_dir / FINAL_FILE, tokenizer, info)
         write_json(stage_dir / STATUS_FILE, status)
     D.barrier(ctx)

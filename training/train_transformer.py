@@ -49,6 +49,7 @@ from training.run_state import (
     write_json,
 )
 from training.stage import Budget, CheckpointTimer, global_batch_indices, lr_factor, step_seed
+from training.warm_start import init_transformer_from, load_warm_start, warm_start_record
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +243,7 @@ def train_transformer(
         _param_groups(model, cfg["weight_decay"]), lr=cfg["lr"], betas=(0.9, cfg["beta2"])
     )
     state = load_state(stage_dir / STATE_FILE)
-    step, elapsed = 0, 0.0
+    step, elapsed, warm = 0, 0.0, None
     if state is not None:
         if state.get("tokens") != fingerprint:
             raise ValueError(
@@ -253,7 +254,12 @@ def train_transformer(
         ema.load_state_dict(state["ema"])
         opt.load_state_dict(state["optimizer"])
         step, elapsed = int(state["step"]), float(state["elapsed_s"])
+        warm = state.get("warm_start")
         log.info("resuming transformer from step %d", step)
+    elif cfg["init_from"]:
+        bundle = load_warm_start(cfg["init_from"])
+        init_transformer_from([model, ema], bundle)
+        warm = warm_start_record(bundle)
 
     train, val = TokenSet(train_data), TokenSet(val_data)
     net = D.wrap(model, ctx)
@@ -280,6 +286,7 @@ def train_transformer(
                     "recipe": recipe_json(recipe),
                     "tokens": fingerprint,
                     "data_position": step * gb,
+                    "warm_start": warm,
                 },
             )
         timer.mark()
@@ -369,6 +376,8 @@ def train_transformer(
     if ctx.is_main:
         if complete:
             info = {"step": step, "metrics": last_eval, "recipe": recipe["name"]}
+            if warm:
+                info["warm_start"] = warm
             save_transformer(stage_dir / FINAL_FILE, ema, info)
         write_json(stage_dir / STATUS_FILE, status)
     D.barrier(ctx)
