@@ -21,13 +21,14 @@ from maskgit_studio.engine.config import SamplerConfig, config_to_dict
 from training import metrics
 from training.eval_data import (
     ImageSet,
-    dataset_class_names,
     dataset_identity,
     held_out_sets,
+    judge_class_names,
     judge_training_set,
 )
 from training.eval_generate import (
     blank_centre_box,
+    centre_box_cells,
     generate_class_conditional,
     inpaint_centre_box,
     reconstruct,
@@ -42,7 +43,8 @@ log = logging.getLogger(__name__)
 class EvalOptions:
     """What ``evaluate`` does; the CLI flags map onto these fields."""
 
-    samples: int = 200
+    samples: int = 240
+    scene_test: int = 240
     ablation: bool = True
     ablation_steps: tuple[int, ...] = (4, 8, 12, 16)
     ablation_samples: int = 100
@@ -57,6 +59,8 @@ class EvalOptions:
     def __post_init__(self) -> None:
         if self.samples < 2:
             raise ValueError(f"--samples must be >= 2 (FD needs two samples), got {self.samples}")
+        if self.scene_test < 0:
+            raise ValueError(f"--scene-test must be >= 0, got {self.scene_test}")
         if self.ablation and self.ablation_samples < 2:
             raise ValueError(f"--ablation-samples must be >= 2, got {self.ablation_samples}")
         if self.ablation and (not self.ablation_steps or min(self.ablation_steps) < 1):
@@ -101,9 +105,11 @@ def get_judge(
             return judge, path, True
         except ValueError as exc:
             log.warning("%s; training a new judge", exc)
-    class_names = dataset_class_names(spec, image_size)
+    class_names = judge_class_names(spec, image_size)
     start = time.perf_counter()
-    train = judge_training_set(spec, image_size, settings.train_images)
+    train = judge_training_set(
+        spec, image_size, settings.train_images, settings.independent_share, settings.empty_share
+    )
     load_seconds = time.perf_counter() - start
     log.info("training the judge on %d images (%d epochs)", len(train), settings.epochs)
     judge = train_judge(train.images, train.labels, class_names, settings, device)
@@ -129,15 +135,22 @@ def _class_mapping(model_names: list[str], data_names: list[str]) -> torch.Tenso
 
 
 def _feature_scores(judge: Judge, images: torch.Tensor, labels: torch.Tensor, ref_feats) -> dict:
-    """Judge accuracy (labels in judge classes), FD and KID against reference features."""
+    """Judge accuracy (labels in judge classes), FD and KID against reference features.
+
+    Also the share of images the judge calls NO_OBJECT (when it has that class): a sample
+    without a recognisable object counts as wrong, whatever its background.
+    """
     logits, feats = judge.logits_and_features(images)
-    correct = logits.argmax(dim=1) == labels
+    predicted = logits.argmax(dim=1)
+    correct = predicted == labels
     kid, kid_std = metrics.kernel_inception_distance(
         feats, ref_feats, subset_size=min(100, len(feats), len(ref_feats))
     )
+    empty = judge.no_object_index
     return {
         "samples": len(images),
         "judge_accuracy": float(correct.float().mean()),
+        "no_object_share": None if empty is None else float((predicted == empty).float().mean()),
         "fd": metrics.frechet_distance(feats, ref_feats),
         "kid": kid,
         "kid_std": kid_std,
@@ -149,11 +162,16 @@ def _pop_private(part: dict) -> dict:
     return {k: v for k, v in part.items() if not k.startswith("_")}
 
 
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b <= 0 else a / b
+
+
 def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Path) -> dict:
     """Run every measurement on a loaded model and return the JSON-ready result dict."""
     start, cpu_start = time.perf_counter(), time.process_time()
     device = next(bundle.transformer.parameters()).device
     size = bundle.image_size
+    factor = bundle.tokenizer_config.downsample_factor
     # Wall and process-CPU seconds per phase (CPU time tells a busy machine from slow code).
     timings: dict[str, dict[str, float]] = {}
     clock = [time.perf_counter(), time.process_time()]
@@ -170,7 +188,9 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
     to_judge = _class_mapping(bundle.class_names, judge.class_names)
     lap("judge")
 
-    held = held_out_sets(spec, size, options.judge.heldout_images, options.samples)
+    held = held_out_sets(
+        spec, size, options.judge.heldout_images, options.samples, options.scene_test
+    )
     # Only classes the model knows can be asked for; map judge labels back to model labels.
     to_model = torch.full((len(judge.class_names),), -1, dtype=torch.long)
     to_model[to_judge] = torch.arange(len(to_judge))
@@ -181,26 +201,44 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
 
     test = held.judge_test
     recon, ids = reconstruct(bundle, test.images, options.batch_size)
+    originals = test.floats()
     usage = metrics.codebook_usage(ids, bundle.tokenizer_config.codebook_size)
     tokenizer = {
         "images": len(test),
-        "psnr": float(metrics.psnr(recon, test.floats()).mean()),
-        "ssim": float(metrics.ssim(recon, test.floats()).mean()),
+        "psnr": float(metrics.psnr(recon, originals).mean()),
+        "ssim": float(metrics.ssim(recon, originals).mean()),
         "codebook_usage": usage["usage"],
         "codebook_perplexity": usage["perplexity"],
         "used_codes": int(usage["used_codes"]),
+        "edge_energy": metrics.edge_energy_ratio(recon, originals),
+        "boundary_ratio": metrics.token_boundary_ratio(recon, factor),
+        "boundary_ratio_real": metrics.token_boundary_ratio(originals, factor),
+        "token_pixels": factor,
     }
-    judge_part = {
+    judge_part: dict[str, Any] = {
         "path": str(judge_path),
         "cached": cached,
         "classes": judge.class_names,
         "heldout_images": len(test),
-        "accuracy_real": judge.accuracy(test.floats(), test.labels),
+        "accuracy_real": judge.accuracy(originals, test.labels),
         "accuracy_reconstructions": judge.accuracy(recon, test.labels),
         "train_images": judge.info.get("train_images"),
         "train_seconds": judge.info.get("train_seconds"),
         "feature_dim": judge.net.feature_dim,
     }
+    empty_class = judge.no_object_index
+    if empty_class is not None:
+        judge_part["no_object_share_real"] = float(
+            (judge.predict(originals) == empty_class).float().mean()
+        )
+    if held.independent is not None:
+        judge_part["independent_images"] = len(held.independent)
+        judge_part["accuracy_independent"] = judge.accuracy(
+            held.independent.floats(), held.independent.labels
+        )
+    if held.empty is not None:
+        judge_part["no_object_images"] = len(held.empty)
+        judge_part["accuracy_no_object"] = judge.accuracy(held.empty.floats(), held.empty.labels)
     if judge_part["accuracy_real"] < 0.95:
         log.warning(
             "the judge scores only %.1f%% on real held-out images (< 95%%): its verdicts on "
@@ -220,11 +258,20 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
         "reference": {"samples": len(reference)},
     }
     if held.floor is not None and len(held.floor) >= 2:
-        _, floor_feats = judge.logits_and_features(held.floor.floats())
+        floor = held.floor.subset(to_model[held.floor.labels] >= 0)
+        _, floor_feats = judge.logits_and_features(floor.floats())
         result["reference"]["fd_real_vs_real"] = metrics.frechet_distance(floor_feats, ref_feats)
         result["reference"]["kid_real_vs_real"] = metrics.kernel_inception_distance(
             floor_feats, ref_feats, subset_size=min(100, len(floor_feats), len(ref_feats))
         )[0]
+        # Reconstructions of a second real set, as many as the samples: FD(samples)'s yardstick.
+        recon_source, paired = floor, False
+    else:  # an image folder: reconstruct the reference itself (paired, so a lower FD)
+        recon_source, paired = reference, True
+    recon_ref, _ = reconstruct(bundle, recon_source.images, options.batch_size)
+    recon_scores = _feature_scores(judge, recon_ref, recon_source.labels, ref_feats)
+    result["reconstructions"] = _pop_private(recon_scores) | {"of_reference_images": paired}
+    lap("reconstructions")
 
     model_labels = to_model[reference.labels]
     samples = generate_class_conditional(
@@ -236,6 +283,9 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
         for k, name in enumerate(bundle.class_names)
         if bool((model_labels == k).any())
     }
+    cond["fd_ratio"] = _ratio(cond["fd"], result["reconstructions"]["fd"])
+    cond["edge_energy"] = metrics.edge_energy_ratio(samples, reference.floats())
+    cond["boundary_ratio"] = metrics.token_boundary_ratio(samples, factor)
     result["class_conditional"] = _pop_private(cond)
     lap("class-conditional")
 
@@ -249,10 +299,15 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
         options.batch_size,
     )
     inpaint = _pop_private(_feature_scores(judge, inpainted, reference.labels, ref_feats))
-    context_only = judge.accuracy(blank_centre_box(bundle, reference.images), reference.labels)
+    blanked = blank_centre_box(bundle, reference.images)
+    context_only = judge.accuracy(blanked, reference.labels)
+    grid = bundle.transformer_config.grid_size
+    cells = int(centre_box_cells(grid, factor).sum())
+    box_side = round(cells**0.5)
     inpaint |= {
         "judge_accuracy_context_only": context_only,
-        "box": "centre, half width x half height",
+        "box": f"centre {box_side}x{box_side} of {grid}x{grid} tokens (half width x half height)",
+        "box_tokens": cells,
         "steps": inpaint_sampler.steps,
         "start_iter": inpaint_sampler.start_iter,
     }

@@ -8,6 +8,11 @@ A judge trained on sharp images only is brittle to the tokenizer's softness (CAL
 on real images, 43% on reconstructions), so training applies reconstruction-like degradations:
 blur, down-up resampling, noise, colour jitter and small shifts. Trained judges are cached as
 .safetensors files keyed by what they were trained on, so repeated evaluations are cheap.
+
+A judge of natural procedural scenes alone reads the class off the background (water -> boat,
+snow -> snowman) and passes blobs. On procedural data the judge therefore also trains on scenes
+whose backdrop is drawn independently of the class and on scenes without a main object, which
+it must call NO_OBJECT (an extra class; predicting it for a sample counts as wrong).
 """
 
 from __future__ import annotations
@@ -29,10 +34,12 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
 
+from training.procedural import NO_OBJECT
+
 log = logging.getLogger(__name__)
 
 JUDGE_SIZE = 64
-JUDGE_VERSION = 2  # bump when training changes: cached judges are then retrained
+JUDGE_VERSION = 3  # bump when training changes: cached judges are then retrained
 METADATA_KEY = "maskgit_judge"
 
 
@@ -157,7 +164,11 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 @dataclass
 class JudgeSettings:
-    """How a judge is trained (all of it goes into the cache key)."""
+    """How a judge is trained (all of it but heldout_images goes into the cache key).
+
+    ``independent_share`` and ``empty_share`` are the parts of ``train_images`` that are
+    independent-backdrop and no-object scenes (procedural data only; the rest are natural).
+    """
 
     train_images: int = 6000
     heldout_images: int = 600
@@ -168,6 +179,13 @@ class JudgeSettings:
     label_smoothing: float = 0.05
     width: int = 24
     seed: int = 0
+    independent_share: float = 0.4
+    empty_share: float = 0.1
+
+    def __post_init__(self) -> None:
+        shares = (self.independent_share, self.empty_share)
+        if min(shares) < 0 or sum(shares) >= 1:
+            raise ValueError(f"judge scene shares must be >= 0 and sum below 1, got {shares}")
 
 
 @dataclass
@@ -181,6 +199,11 @@ class Judge:
     @property
     def device(self) -> torch.device:
         return next(self.net.parameters()).device
+
+    @property
+    def no_object_index(self) -> int | None:
+        """The class index of NO_OBJECT, or None for a judge without that class."""
+        return self.class_names.index(NO_OBJECT) if NO_OBJECT in self.class_names else None
 
     @torch.inference_mode()
     def logits_and_features(
@@ -232,7 +255,8 @@ def train_judge(
         raise ValueError(f"need >= 2 images with one label each ({len(images)}, {len(labels)})")
     torch.manual_seed(settings.seed)
     device = torch.device(device)
-    net = JudgeNet(len(class_names), settings.width).to(device)
+    # channels-last convolutions train ~1.5x faster on the CPU
+    net = JudgeNet(len(class_names), settings.width).to(device, memory_format=torch.channels_last)
     gen = torch.Generator().manual_seed(settings.seed)
     batch = min(settings.batch_size, len(images))
     steps_per_epoch = max(len(images) // batch, 1)
@@ -250,6 +274,7 @@ def train_judge(
         for step in range(steps_per_epoch):
             idx = order[step * batch : (step + 1) * batch]
             x = augment(images[idx].to(device).float() / 255.0, gen)
+            x = x.contiguous(memory_format=torch.channels_last)
             loss = F.cross_entropy(
                 net(x), labels[idx].to(device), label_smoothing=settings.label_smoothing
             )
@@ -312,6 +337,7 @@ def load_judge(path: str | os.PathLike, device: torch.device | str = "cpu") -> J
 
 __all__ = [
     "JUDGE_SIZE",
+    "NO_OBJECT",
     "Judge",
     "JudgeNet",
     "JudgeSettings",

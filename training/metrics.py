@@ -1,8 +1,14 @@
-"""Image-quality metrics: Frechet distance, KID, PSNR, SSIM and codebook usage.
+"""Image-quality metrics: Frechet distance, KID, PSNR, SSIM, codebook usage, sharpness, blockiness.
 
 Feature metrics (FD, KID) take (N, D) feature arrays from any feature extractor; the evaluator
 uses the judge's penultimate layer. Pixel metrics take (B, 3, H, W) float images in [0, 1].
 Everything returns plain Python floats so results go straight into JSON.
+
+Sharpness and blockiness (issue 9) use finite differences between neighbouring pixels:
+``edge_energy_ratio`` compares the mean squared gradient of one set with another's (a soft
+tokenizer keeps ~57 % of the originals' edge energy, a crisp one >= 85 %), and
+``token_boundary_ratio`` divides the mean absolute gradient across token borders by the one
+inside tokens (real scenes ~1.05; a visible token grid 1.5-2).
 """
 
 from __future__ import annotations
@@ -244,12 +250,75 @@ def codebook_usage(indices: torch.Tensor | np.ndarray, codebook_size: int) -> di
     }
 
 
+def _differences(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Horizontal (B, C, H, W-1) and vertical (B, C, H-1, W) neighbour differences, float64."""
+    if images.ndim != 4 or images.shape[-1] < 2 or images.shape[-2] < 2:
+        raise ValueError(f"expected (B, C, H, W) images of at least 2x2, got {tuple(images.shape)}")
+    x = images.double()
+    return x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
+
+
+def edge_energy(images: torch.Tensor) -> torch.Tensor:
+    """Per-image mean squared gradient magnitude (finite differences, averaged over channels).
+
+    Args:
+        images: (B, C, H, W) float images.
+
+    Returns:
+        (B,) float64: mean of dx^2 over horizontal pairs plus mean of dy^2 over vertical pairs.
+    """
+    dx, dy = _differences(images)
+    return dx.pow(2).flatten(1).mean(dim=1) + dy.pow(2).flatten(1).mean(dim=1)
+
+
+def edge_energy_ratio(images: torch.Tensor, reference: torch.Tensor) -> float:
+    """Mean edge energy of ``images`` over that of ``reference`` (sharpness; 1 = as sharp).
+
+    The two sets need not be paired or of equal size: reconstructions against their
+    originals, or generated samples against real images. Returns nan for a flat reference.
+    """
+    ref = float(edge_energy(reference).mean())
+    return float(edge_energy(images).mean()) / ref if ref > 0 else math.nan
+
+
+def token_boundary_ratio(images: torch.Tensor, factor: int) -> float:
+    """Blockiness: mean |gradient| across token borders over the mean inside tokens.
+
+    A pixel pair straddles a border when it lies on both sides of a multiple of ``factor``
+    (the tokenizer's downsampling factor); every other neighbour pair is inside a token. The
+    absolute differences are averaged over channels and pooled over the whole set.
+
+    Args:
+        images: (B, C, H, W) float images, H and W multiples of ``factor``.
+        factor: token size in pixels (>= 2).
+
+    Returns:
+        The ratio (about 1 for natural images, well above 1 when a token grid shows); nan when
+        the images have no gradient inside tokens.
+    """
+    if factor < 2:
+        raise ValueError(f"factor must be >= 2, got {factor}")
+    if images.ndim != 4 or images.shape[-1] % factor or images.shape[-2] % factor:
+        raise ValueError(f"image sides must be multiples of {factor}, got {tuple(images.shape)}")
+    dx, dy = _differences(images)
+    gx, gy = dx.abs().mean(dim=1), dy.abs().mean(dim=1)  # (B, H, W-1), (B, H-1, W)
+    border_x = (torch.arange(1, gx.shape[-1] + 1) % factor) == 0  # pair (j, j+1), j+1 = k*f
+    border_y = (torch.arange(1, gy.shape[-2] + 1) % factor) == 0
+    across = torch.cat([gx[..., border_x].flatten(), gy[..., border_y, :].flatten()])
+    inside = torch.cat([gx[..., ~border_x].flatten(), gy[..., ~border_y, :].flatten()])
+    inside_mean = float(inside.mean())
+    return float(across.mean()) / inside_mean if inside_mean > 0 else math.nan
+
+
 __all__ = [
     "codebook_usage",
+    "edge_energy",
+    "edge_energy_ratio",
     "feature_stats",
     "frechet_distance",
     "frechet_distance_from_stats",
     "kernel_inception_distance",
     "psnr",
     "ssim",
+    "token_boundary_ratio",
 ]

@@ -6,6 +6,12 @@ distractors (rocks, bushes, fences, birds, buoys) and one big main object whose 
 label. Item i of a dataset is a pure function of (seed, split, i): deterministic, and any
 worker or DDP rank can render any item without coordination.
 
+Besides these natural scenes, two kinds exist to keep a judge honest (issue 9): in
+"independent" scenes the backdrop (ground or water, horizon, road) is sampled as if for a random
+OTHER class, so the ground says nothing about the object (a snowman on sand, a boat on grass);
+"empty" scenes have a backdrop sampled as for some class but no main object (distractors
+allowed), labelled NO_OBJECT. A judge trained on all three must look at the object.
+
 The scene lives in world units (the frame is [0, 1] x [0, 1]); `render_scene` can render a
 wider `view` of the very same scene, whose centre crop equals the normal frame, so outpainting
 has a ground truth beyond the frame.
@@ -36,6 +42,9 @@ from training.procedural_painter import Painter
 log = logging.getLogger(__name__)
 
 MIN_SIZE, MAX_SIZE = 32, 1024
+# Scene kinds (see the module docstring) and the label of "empty" scenes.
+SCENE_KINDS = ("natural", "independent", "empty")
+NO_OBJECT = "no object"
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,7 @@ def render_scene(
     label: int,
     view: tuple[float, float, float, float] | None = None,
     supersample: int = 2,
+    scene: str = "natural",
 ) -> np.ndarray:
     """Draw one random scene whose main object is class `label`.
 
@@ -108,6 +118,8 @@ def render_scene(
         view: (x0, y0, x1, y1) world rectangle to render, in frame units; the frame is
             (0, 0, 1, 1). Edges must fall on whole pixels (multiples of 1/size).
         supersample: canvas pixels per output pixel per axis (antialiasing).
+        scene: "natural"; "independent" (the backdrop is sampled as for a random other class);
+            or "empty" (the backdrop of class `label`, and no main object).
 
     Returns:
         (round((y1-y0)*size), round((x1-x0)*size), 3) uint8 RGB.
@@ -116,11 +128,13 @@ def render_scene(
         raise ValueError(f"image size must be in [{MIN_SIZE}, {MAX_SIZE}], got {size}")
     if not 0 <= label < len(CLASS_NAMES):
         raise ValueError(f"label must be in [0, {len(CLASS_NAMES)}), got {label}")
+    if scene not in SCENE_KINDS:
+        raise ValueError(f"scene must be one of {SCENE_KINDS}, got {scene!r}")
     x0, y0, x1, y1 = view if view is not None else (0.0, 0.0, 1.0, 1.0)
     edges = np.asarray((x0, y0, x1, y1)) * size
     if np.abs(edges - np.round(edges)).max() > 1e-6 or x1 <= x0 or y1 <= y0:
         raise ValueError(f"view {view} must be a non-empty rectangle on whole pixels at {size}")
-    backdrop, items = _sample_scene(rng, CLASS_NAMES[label])
+    backdrop, items = _sample_scene(rng, CLASS_NAMES[label], scene)
     scale = size * supersample
     width, height = round((x1 - x0) * scale), round((y1 - y0) * scale)
     # Pixel-centre world coordinates from whole-pixel offsets, so that a pixel gets bit-equal
@@ -139,12 +153,25 @@ def render_scene(
     return np.array(image)
 
 
-def _sample_scene(rng: np.random.Generator, name: str) -> tuple[Backdrop, list[_Item]]:
-    """Random layout: backdrop, main object and distractors, in drawing order."""
+def _sample_scene(
+    rng: np.random.Generator, name: str, scene: str = "natural"
+) -> tuple[Backdrop, list[_Item]]:
+    """Random layout: backdrop, main object and distractors, in drawing order.
+
+    Natural scenes consume the generator exactly as they always have (the training data must
+    not change); the other kinds first draw the class whose backdrop they borrow.
+    """
     place = PLACEMENTS[name]
-    ground = place.grounds[rng.integers(len(place.grounds))]
-    h = rng.uniform(*place.horizon)
+    if scene == "independent":
+        others = [c for c in CLASS_NAMES if c != name]
+        backdrop_place = PLACEMENTS[others[rng.integers(len(others))]]
+    else:  # natural, and empty scenes: the backdrop of the class `name`
+        backdrop_place = place
+    ground = backdrop_place.grounds[rng.integers(len(backdrop_place.grounds))]
+    h = rng.uniform(*backdrop_place.horizon)
     s = rng.uniform(*place.size)
+    if place.where == "sky" and scene == "independent":
+        s = min(s, min(h + 0.05, 0.95) - 0.03)  # a high horizon leaves less sky
     half = place.aspect * s / 2
     cx = rng.uniform(min(half + 0.03, 0.5), max(1 - half - 0.03, 0.5))
     if place.where == "sky":
@@ -152,9 +179,13 @@ def _sample_scene(rng: np.random.Generator, name: str) -> tuple[Backdrop, list[_
         base = rng.uniform(min(s + 0.03, top), top)
     else:
         base = rng.uniform(max(h + 0.1, s + 0.04), 0.97)
-    road_at = base if name == "car" and rng.random() < 0.7 else None
+    road_at = None
+    if backdrop_place is PLACEMENTS["car"] and rng.random() < 0.7:  # cars' roads
+        road_at = base if place.where == "land" else rng.uniform(h + 0.1, 0.97)
     backdrop = sample_backdrop(rng, ground, h, road_at=road_at)
-    items = [_Item(name, cx, base, s)]
+    items = [] if scene == "empty" else [_Item(name, cx, base, s)]
+    if scene == "empty":
+        cx, half = 0.5, 0.0  # no object to keep clear of
     for _ in range(rng.integers(0, 3)):
         items.append(_sample_distractor(rng, backdrop, cx, half))
     # far things first: sky objects, then by how low their base is on the ground plane
@@ -248,42 +279,65 @@ class ProceduralScenes:
         seed: non-negative int; together with the split and the index it fixes each item.
         length: number of items `len()` reports.
         train: True for the training stream, False for a disjoint held-out stream.
+        scenes: "natural" (the training data), "independent" (backdrops drawn independently of
+            the class) or "empty" (no main object; every item is labelled NO_OBJECT, the last
+            of this dataset's `class_names`). Each kind is its own stream of scenes.
 
     Items: `ds[i]` -> ((3, S, S) float32 tensor in [0, 1], label int). `ds.render(i)` gives
     the uint8 (S, S, 3) image instead, and `ds.render(i, view=...)` a wider view of it.
-    Labels are balanced: every block of len(CLASS_NAMES) items holds each class once.
+    Labels are balanced: every block of len(CLASS_NAMES) items holds each class once (for
+    empty scenes: each class's backdrop once).
     """
 
     class_names = CLASS_NAMES
 
     def __init__(
-        self, image_size: int = 128, seed: int = 0, length: int = 100_000, train: bool = True
+        self,
+        image_size: int = 128,
+        seed: int = 0,
+        length: int = 100_000,
+        train: bool = True,
+        scenes: str = "natural",
     ):
         if not MIN_SIZE <= image_size <= MAX_SIZE:
             raise ValueError(f"image_size must be in [{MIN_SIZE}, {MAX_SIZE}], got {image_size}")
         if seed < 0 or length < 1:
             raise ValueError(f"seed must be >= 0 and length >= 1, got {seed} and {length}")
+        if scenes not in SCENE_KINDS:
+            raise ValueError(f"scenes must be one of {SCENE_KINDS}, got {scenes!r}")
         self.image_size = image_size
         self.seed = int(seed)
         self.length = int(length)
         self.split = 0 if train else 1
+        self.scenes = scenes
+        if scenes == "empty":
+            self.class_names = CLASS_NAMES + (NO_OBJECT,)
 
     def __len__(self) -> int:
         return self.length
 
-    def label_of(self, index: int) -> int:
-        """The class of item `index` (cheap: no drawing)."""
+    def _stream(self, *key: int) -> np.random.Generator:
+        # Natural scenes keep their original streams; the other kinds get their own.
+        kind = SCENE_KINDS.index(self.scenes)
+        return np.random.default_rng([self.seed, self.split, *key] + ([100 + kind] if kind else []))
+
+    def _class_of(self, index: int) -> int:
         n = len(CLASS_NAMES)
-        block = np.random.default_rng([self.seed, self.split, index // n, 7])
-        return int(block.permutation(n)[index % n])
+        return int(self._stream(index // n, 7).permutation(n)[index % n])
+
+    def label_of(self, index: int) -> int:
+        """The class of item `index` (cheap: no drawing); NO_OBJECT's index for empty scenes."""
+        return len(CLASS_NAMES) if self.scenes == "empty" else self._class_of(index)
 
     def render(self, index: int, view=None) -> tuple[np.ndarray, int]:
         """Item `index` as (uint8 (H, W, 3), label); `view` as in `render_scene`."""
         if not 0 <= index < self.length:
             raise IndexError(f"index {index} out of range for {self.length} items")
-        label = self.label_of(index)
-        rng = np.random.default_rng([self.seed, self.split, index])
-        return render_scene(rng, self.image_size, label, view=view), label
+        label = self._class_of(index)
+        image = render_scene(
+            self._stream(index), self.image_size, label, view=view, scene=self.scenes
+        )
+        return image, self.label_of(index)
 
     def image(self, index: int) -> tuple[np.ndarray, int]:
         """(uint8 (S, S, 3), label): the same interface as ImageFolderDataset.image."""

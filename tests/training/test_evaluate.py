@@ -11,11 +11,21 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from maskgit_studio.engine.checkpoint import load_bundle
+from maskgit_studio.engine.checkpoint import load_bundle, save_bundle
 from maskgit_studio.engine.config import SamplerConfig
+from maskgit_studio.engine.transformer import MaskGitTransformer
+from maskgit_studio.engine.vqgan import Tokenizer
 from training.cli import main as cli_main
+from training.eval_data import EVAL_OFFSET, held_out_sets, judge_training_set
 from training.eval_generate import blank_centre_box, centre_box_cells, inpaint_centre_box
-from training.eval_report import render_markdown, spearman, summarise_ablation
+from training.eval_report import (
+    check_targets,
+    render_markdown,
+    spearman,
+    summarise_ablation,
+    target_status,
+    target_text,
+)
 from training.evaluate import add_parser
 from training.judge import (
     JUDGE_SIZE,
@@ -26,8 +36,11 @@ from training.judge import (
     to_judge_input,
     train_judge,
 )
+from training.procedural import CLASS_NAMES, NO_OBJECT, ProceduralScenes
+from training.recipes import load_recipe, tokenizer_config, transformer_config
 
 CLASSES = ("circle", "square", "triangle")  # the tiny bundle's classes (tests/conftest.py)
+N_CLASSES = len(CLASS_NAMES)
 
 
 @pytest.fixture(autouse=True)
@@ -106,7 +119,7 @@ def _tiny_args(model: Path, data: Path, out: Path, *extra: str) -> argparse.Name
 
 def test_evaluate_writes_json_and_markdown(tiny_bundle_path, shapes_folder, tmp_path):
     out = tmp_path / "eval"
-    args = _tiny_args(tiny_bundle_path, shapes_folder, out)
+    args = _tiny_args(tiny_bundle_path, shapes_folder, out, "--ablation", "on")
     assert args.func(args) == 0
 
     result = json.loads((out / "evaluate.json").read_text())
@@ -157,6 +170,12 @@ def test_evaluate_writes_json_and_markdown(tiny_bundle_path, shapes_folder, tmp_
         fds = [r["fd"] for r in ablation["rows"] if r["schedule"] == row["schedule"]]
         assert row["fd"] == min(fds)
     assert [t["name"] for t in result["targets"]][0] == "tokenizer PSNR (dB)"
+    # An image folder has no independent-ground or no-object scenes: those are not measured.
+    assert (
+        "accuracy_independent" not in judge
+        and result["class_conditional"]["no_object_share"] is None
+    )
+    assert result["reconstructions"]["of_reference_images"] is True
 
     markdown = (out / "evaluate.md").read_text()
     assert "## Schedule ablation" in markdown and "| cosine |" in markdown
@@ -168,7 +187,7 @@ def test_evaluate_reuses_cached_judge_and_is_deterministic(
 ):
     cache = tmp_path / "judges"
     first, second = tmp_path / "a", tmp_path / "b"
-    extra = ("--ablation", "off", "--judge-cache", str(cache))
+    extra = ("--judge-cache", str(cache))  # the ablation is off by default
     args = _tiny_args(tiny_bundle_path, shapes_folder, first, *extra)
     assert args.func(args) == 0
     # The second run goes through the real `maskgit-train` entry point.
@@ -278,3 +297,114 @@ def test_ablation_summary_ranks_and_correlation():
     assert summary["rank_correlation"] == pytest.approx(1.0)  # cosine < linear < log, as paper
     assert spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
     assert "| arccos |" in render_markdown({"ablation": {"best": summary["best"], "rows": rows}})
+
+
+@pytest.fixture(scope="module")
+def tiny_procedural_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny recipe's model (32 px, 4x4 tokens, the 12 procedural classes), random weights."""
+    recipe = load_recipe("tiny")
+    torch.manual_seed(0)
+    tokenizer = Tokenizer(tokenizer_config(recipe)).eval()
+    transformer = MaskGitTransformer(transformer_config(recipe, len(CLASS_NAMES))).eval()
+    path = tmp_path_factory.mktemp("tiny-recipe") / "model.safetensors"
+    return save_bundle(path, tokenizer, transformer, list(CLASS_NAMES), {"data": "procedural"})
+
+
+def test_evaluate_on_procedural_scenes_end_to_end(tiny_procedural_bundle, tmp_path):
+    out = tmp_path / "eval"
+    argv = ["evaluate", "--model", str(tiny_procedural_bundle), "--out", str(out),
+            "--samples", "12", "--scene-test", "6", "--judge-images", "60", "--judge-epochs",
+            "1", "--judge-test", "12", "--batch-size", "12", "--steps", "3", "--device", "cpu",
+            "--threads", "1"]  # fmt: skip
+    assert cli_main(argv) == 0
+    result = json.loads((out / "evaluate.json").read_text())
+    assert result["data"] == "procedural"  # from the model's provenance
+
+    tok = result["tokenizer"]
+    assert tok["images"] == 12 and tok["token_pixels"] == 8
+    assert tok["edge_energy"] > 0 and tok["boundary_ratio"] > 0
+    assert 0.8 < tok["boundary_ratio_real"] < 1.3  # real scenes show no token grid
+
+    judge = result["judge"]
+    assert judge["classes"] == [*CLASS_NAMES, NO_OBJECT]
+    assert judge["train_images"] == 60
+    assert judge["independent_images"] == 6 and judge["no_object_images"] == 3
+    for key in ("accuracy_real", "accuracy_independent", "accuracy_no_object",
+                "accuracy_reconstructions", "no_object_share_real"):  # fmt: skip
+        assert 0 <= judge[key] <= 1, key
+
+    cond = result["class_conditional"]
+    assert cond["samples"] == 12 and set(cond["per_class_accuracy"]) == set(CLASS_NAMES)
+    assert 0 <= cond["no_object_share"] <= 1 and cond["edge_energy"] > 0
+    assert cond["fd_ratio"] == pytest.approx(cond["fd"] / result["reconstructions"]["fd"])
+    assert result["reconstructions"]["samples"] == 12
+    assert result["reconstructions"]["of_reference_images"] is False
+    inpaint = result["inpainting"]
+    assert inpaint["box_tokens"] == 4 and inpaint["box"].startswith("centre 2x2 of 4x4 tokens")
+    assert 0 <= inpaint["judge_accuracy_context_only"] <= 1
+    assert "ablation" not in result
+
+    rows = {row["name"]: row for row in result["targets"]}
+    assert rows["FD(samples) / FD(reconstructions)"]["value"] == pytest.approx(cond["fd_ratio"])
+    assert rows["worst class, class samples"]["value"] == min(cond["per_class_accuracy"].values())
+    assert rows["judge accuracy, real independent-ground"]["value"] == judge["accuracy_independent"]
+    assert all(row["met"] in (True, False) for row in rows.values())  # everything was measured
+    markdown = (out / "evaluate.md").read_text()
+    assert "real independent-ground" in markdown and "judged 'no object'" in markdown
+    assert "FD(samples) / FD(reconstructions)" in markdown and "boundary ratio" in markdown
+
+
+def test_procedural_evaluation_images_are_held_out():
+    held = held_out_sets("procedural", 32, judge_test=4, reference=3, scene_test=2)
+    assert (len(held.judge_test), len(held.reference), len(held.floor)) == (4, 3, 3)
+    assert len(held.independent) == 2 and held.empty.labels.tolist() == [N_CLASSES]
+    # They are items EVAL_OFFSET on of the held-out streams, beyond what training monitors ...
+    natural = ProceduralScenes(32, train=False, length=EVAL_OFFSET + 10)
+    assert np.array_equal(held.judge_test.images[1].permute(1, 2, 0).numpy(),
+                          natural.render(EVAL_OFFSET + 1)[0])  # fmt: skip
+    assert np.array_equal(held.reference.images[0].permute(1, 2, 0).numpy(),
+                          natural.render(EVAL_OFFSET + 4)[0])  # fmt: skip
+    independent = ProceduralScenes(32, train=False, length=EVAL_OFFSET + 2, scenes="independent")
+    assert np.array_equal(held.independent.images[1].permute(1, 2, 0).numpy(),
+                          independent.render(EVAL_OFFSET + 1)[0])  # fmt: skip
+    default = load_recipe("default")
+    assert max(default["data"]["held_out"], default["pretokenize"]["held_out"]) < EVAL_OFFSET
+    # ... and none of them is a training image (a different random stream).
+    training = ProceduralScenes(32, train=True, length=60)
+    seen = {training.render(i)[0].tobytes() for i in range(60)}
+    assert not seen & {im.permute(1, 2, 0).numpy().tobytes() for im in held.judge_test.images}
+    # The judge's training set mixes natural, independent-ground and no-object scenes.
+    train = judge_training_set("procedural", 32, 20, independent_share=0.4, empty_share=0.1)
+    assert train.images.shape == (20, 3, JUDGE_SIZE, JUDGE_SIZE)
+    assert (train.labels == N_CLASSES).sum() == 2 and (train.labels[:10] < N_CLASSES).all()
+
+
+def test_targets_pass_fail_with_directions_and_floor():
+    result = {
+        "tokenizer": {"psnr": 27.0, "codebook_usage": 0.95, "edge_energy": 0.8,
+                      "boundary_ratio": 1.1},
+        "judge": {"accuracy_real": 0.99, "accuracy_reconstructions": 0.97},
+        "class_conditional": {"judge_accuracy": 0.96, "fd_ratio": 2.5,
+                              "per_class_accuracy": {"a": 1.0, "b": 0.8}},
+        "inpainting": {"judge_accuracy": 0.9},
+    }  # fmt: skip
+    rows = {row["name"]: row for row in check_targets(result)}
+    psnr = rows["tokenizer PSNR (dB)"]
+    assert (psnr["met"], psnr["floor_met"], target_status(psnr)) == (False, True, "floor met")
+    assert target_text(psnr) == ">= 28.00 (floor 26.00)"
+    assert rows["codebook usage"]["met"] is True
+    assert rows["edge energy of reconstructions"]["met"] is False
+    boundary = rows["token-boundary gradient ratio, reconstructions"]
+    assert boundary["met"] is True and boundary["op"] == "<="
+    gap = rows["class samples below reconstructions (points)"]
+    assert gap["value"] == pytest.approx(0.01) and gap["met"] is True
+    assert rows["worst class, class samples"]["value"] == 0.8
+    assert rows["worst class, class samples"]["met"] is False
+    assert rows["judge accuracy, centre-box inpainting"]["met"] is True  # >= 90 %, inclusive
+    ratio = rows["FD(samples) / FD(reconstructions)"]
+    assert ratio["met"] is False and target_status(ratio) == "NOT met"
+    missing = rows["judge accuracy, real independent-ground"]
+    assert missing["value"] is None and target_status(missing) == "-"
+    markdown = render_markdown({"targets": check_targets(result)})
+    assert "| tokenizer PSNR (dB) | 27.00 | >= 28.00 (floor 26.00) | floor met |" in markdown
+    assert "| FD(samples) / FD(reconstructions) | 2.50 | <= 2.00 | NOT met |" in markdown

@@ -7,15 +7,20 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from training.metrics import (
     codebook_usage,
+    edge_energy,
+    edge_energy_ratio,
     frechet_distance,
     frechet_distance_from_stats,
     kernel_inception_distance,
     psnr,
     ssim,
+    token_boundary_ratio,
 )
+from training.procedural import ProceduralScenes
 
 
 def test_frechet_distance_of_identical_sets_is_zero():
@@ -118,3 +123,64 @@ def test_codebook_usage():
     assert uniform["perplexity"] == pytest.approx(16)
     with pytest.raises(ValueError, match="token ids must lie"):
         codebook_usage(torch.tensor([0, 9]), codebook_size=8)
+
+
+def _scenes(count: int = 12, size: int = 64) -> torch.Tensor:
+    ds = ProceduralScenes(size, seed=5, train=False)
+    return (
+        torch.stack([torch.from_numpy(ds.render(i)[0]) for i in range(count)])
+        .permute(0, 3, 1, 2)
+        .float()
+        / 255
+    )
+
+
+def test_edge_energy_known_values():
+    ramp = (torch.arange(5) * 0.1).expand(2, 3, 4, 5)  # dx = 0.1 everywhere, dy = 0
+    assert edge_energy(ramp).tolist() == pytest.approx([0.01, 0.01])
+    diagonal = (torch.arange(6)[:, None] + torch.arange(6)[None]).float() * 0.1
+    assert edge_energy(diagonal.expand(1, 3, 6, 6)).item() == pytest.approx(0.02)
+    # Energy is quadratic in contrast; a flat image has none.
+    assert edge_energy_ratio(2 * ramp, ramp) == pytest.approx(4.0)
+    assert math.isnan(edge_energy_ratio(ramp, torch.zeros(1, 3, 4, 5)))
+
+
+def test_blurring_lowers_edge_energy_but_not_blockiness():
+    scenes = _scenes()
+    assert edge_energy_ratio(scenes, scenes) == pytest.approx(1.0)
+    blurred = F.avg_pool2d(F.pad(scenes, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+    ratio = edge_energy_ratio(blurred, scenes)
+    assert 0.2 < ratio < 0.85  # a 3x3 box blur keeps well under the 85 % target
+    # A uniform blur softens every pixel pair alike: no token grid appears.
+    assert token_boundary_ratio(blurred, 8) == pytest.approx(
+        token_boundary_ratio(scenes, 8), abs=0.1
+    )
+
+
+def test_token_boundary_ratio_known_value():
+    # Every row 0, .1, .2, .3 | 1.0, 1.1, 1.2, 1.3 (f = 4): across the border |dx| = 0.7, inside
+    # 0.1; vertical pairs are all 0. Across: 8 rows x 0.7 and 8 zero vertical pairs (row 3-4)
+    # -> 0.35; inside: 48 pairs of 0.1 and 48 zero vertical pairs -> 0.05; ratio 7.
+    row = torch.tensor([0.0, 0.1, 0.2, 0.3, 1.0, 1.1, 1.2, 1.3])
+    image = row.expand(1, 3, 8, 8)
+    assert token_boundary_ratio(image, 4) == pytest.approx(7.0)
+    # A plane with equal slopes both ways has no grid at all: exactly 1.
+    plane = (torch.arange(16)[:, None] + torch.arange(16)[None]).float() * 0.01
+    assert token_boundary_ratio(plane.expand(2, 3, 16, 16), 8) == pytest.approx(1.0)
+    assert math.isnan(token_boundary_ratio(torch.zeros(1, 3, 8, 8), 4))
+    with pytest.raises(ValueError, match="multiples of 8"):
+        token_boundary_ratio(torch.zeros(1, 3, 12, 16), 8)
+    with pytest.raises(ValueError, match="factor"):
+        token_boundary_ratio(torch.zeros(1, 3, 8, 8), 1)
+
+
+def test_real_scenes_are_not_blocky_and_blockified_ones_are():
+    scenes = _scenes()
+    real = token_boundary_ratio(scenes, 8)
+    assert 0.9 < real < 1.15  # real scenes: about 1.05
+    # Half of every pixel replaced by its 8x8 block's mean: steps at the borders, flatter inside.
+    means = F.interpolate(F.avg_pool2d(scenes, 8), scale_factor=8, mode="nearest")
+    blocky = 0.5 * scenes + 0.5 * means
+    assert token_boundary_ratio(blocky, 8) > 1.5
+    # The grid is a property of the 8 px tokens: measured on a 16 px grid it is diluted.
+    assert token_boundary_ratio(blocky, 16) < token_boundary_ratio(blocky, 8)

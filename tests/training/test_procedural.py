@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import time
+from unittest import mock
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from training import procedural
 from training.contact_sheet import contact_sheet, preview_data
-from training.procedural import CLASS_NAMES, ProceduralScenes, centred_view, render_scene
+from training.procedural import (
+    CLASS_NAMES,
+    NO_OBJECT,
+    ProceduralScenes,
+    centred_view,
+    render_scene,
+)
+from training.procedural_background import GROUND_NAMES
 
 N_CLASSES = len(CLASS_NAMES)
 
@@ -153,3 +162,60 @@ def test_preview_data_writes_a_png_with_every_class(tmp_path):
     assert sheet.size == (cols * 66 + 2, rows * (64 + 14 + 2) + 2)
     first = np.asarray(sheet)[2 : 2 + 64, 2 : 2 + 64]
     assert np.array_equal(first, ProceduralScenes(64, seed=3).render(0)[0])
+
+
+def _object_pixels(scene: str, label: int, seed: int) -> float:
+    """Share of pixels the drawn items (main object and distractors) change in a 64 px scene."""
+    full = render_scene(np.random.default_rng(seed), 64, label, scene=scene)
+    with mock.patch.object(procedural, "_draw_item", lambda *args: None):
+        backdrop = render_scene(np.random.default_rng(seed), 64, label, scene=scene)
+    return float((np.abs(full.astype(int) - backdrop).max(axis=2) > 24).mean())
+
+
+def test_natural_scenes_are_unchanged_by_the_other_kinds():
+    # The training data must not move: natural items are what they always were (seed, split, i).
+    ds = ProceduralScenes(32, seed=0)
+    assert ds.scenes == "natural"
+    image, label = ds.render(3)
+    again = render_scene(np.random.default_rng([0, 0, 3]), 32, label)
+    assert np.array_equal(image, again)
+    others = [ProceduralScenes(32, seed=0, scenes=k).render(3)[0] for k in ("independent", "empty")]
+    assert not np.array_equal(image, others[0]) and not np.array_equal(image, others[1])
+
+
+def test_independent_ground_is_not_tied_to_the_class():
+    def grounds(name: str, scene: str, draws: int = 120) -> set[str]:
+        rng = np.random.default_rng(11)
+        return {procedural._sample_scene(rng, name, scene)[0].ground for _ in range(draws)}
+
+    # Naturally a boat is on water and a snowman on snow ...
+    assert grounds("boat", "natural") == {"water"} and grounds("snowman", "natural") == {"snow"}
+    # ... independently, each class's backdrops cover the others': every ground for both.
+    every = set(GROUND_NAMES)
+    assert grounds("boat", "independent") == every
+    assert grounds("snowman", "independent") == every
+    # The horizon also comes from the other class: suns no longer sit only over low horizons.
+    rng = np.random.default_rng(3)
+    horizons = [procedural._sample_scene(rng, "sun", "independent")[0].horizon for _ in range(60)]
+    assert min(horizons) < 0.6 < 0.66 < max(horizons)
+    # The main object is still there, and still of its class.
+    items = procedural._sample_scene(np.random.default_rng(4), "boat", "independent")[1]
+    assert [it.kind for it in items if it.kind in CLASS_NAMES] == ["boat"]
+    assert min(_object_pixels("independent", k, k) for k in range(N_CLASSES)) > 0.06
+
+
+def test_empty_scenes_have_no_main_object():
+    ds = ProceduralScenes(32, seed=2, scenes="empty", length=50)
+    assert ds.class_names == (*CLASS_NAMES, NO_OBJECT)
+    assert {ds.render(i)[1] for i in range(N_CLASSES)} == {N_CLASSES}  # all labelled NO_OBJECT
+    for k in range(N_CLASSES):
+        items = procedural._sample_scene(np.random.default_rng(k), CLASS_NAMES[k], "empty")[1]
+        assert all(it.kind not in CLASS_NAMES for it in items)
+    # Drawn, only small distractors differ from the bare backdrop; a main object is much bigger.
+    empty = [_object_pixels("empty", k, k) for k in range(N_CLASSES)]
+    natural = [_object_pixels("natural", k, k) for k in range(N_CLASSES)]
+    assert max(empty) < 0.05 < 0.06 < min(natural)
+    with pytest.raises(ValueError, match="scenes must be one of"):
+        ProceduralScenes(32, scenes="nothing")
+    with pytest.raises(ValueError, match="scene must be one of"):
+        render_scene(np.random.default_rng(0), 32, 0, scene="nothing")
