@@ -4,7 +4,8 @@ Serves ``files`` (name -> bytes) at ``<url>/<name>`` for any folder path; every 
 logged. Faults per file name:
 - ``cut``: the first ``cut_times`` GETs of that file send the headers of the whole answer but
   only half of the body, then drop the connection;
-- ``ignore_range``: answer Range requests with the whole file (200).
+- ``ignore_range``: answer Range requests with the whole file (200);
+- ``slow``: seconds to pause after each 64 KiB of that file (a slow link, to cancel during).
 Also works as an HTTP proxy: a request line with an absolute URL is served by its path.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ class Served:
     files: dict[str, bytes]
     cut: dict[str, int] = field(default_factory=dict)  # name -> how many GETs to cut
     ignore_range: set[str] = field(default_factory=set)
+    slow: dict[str, float] = field(default_factory=dict)
     log: list[tuple[str, str, str | None]] = field(default_factory=list)  # method, path, Range
     url: str = ""
 
@@ -86,7 +89,17 @@ def _handler(served: Served) -> type[BaseHTTPRequestHandler]:
                 self.connection.shutdown(socket.SHUT_RDWR)  # the connection drops mid-file
                 self.close_connection = True
                 return
-            self.wfile.write(body)
+            pause = served.slow.get(name)
+            if pause is None:
+                self.wfile.write(body)
+                return
+            for i in range(0, len(body), 1 << 16):
+                try:
+                    self.wfile.write(body[i : i + (1 << 16)])
+                    self.wfile.flush()
+                except OSError:  # the client went away (cancelled)
+                    return
+                time.sleep(pause)
 
     return Handler
 

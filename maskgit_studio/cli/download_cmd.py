@@ -47,14 +47,14 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def cmd_download(args: argparse.Namespace) -> int:
     from ..engine.importers.official_download import (
-        OFFICIAL_BASE_URL,
+        base_url_for,
         download_dir,
         download_official,
         official_model,
     )
 
     model = official_model(args.name)
-    base = args.base_url or OFFICIAL_BASE_URL
+    base = base_url_for(args.base_url)
     print(f"downloading {model.label} from {base}", file=sys.stderr)
     meter = ProgressMeter(sys.stderr)
     start = time.perf_counter()

@@ -26,6 +26,7 @@ from maskgit_studio.engine.results import ModelInfo
 from .class_picker import ClassPicker
 
 MAX_SEED = 2**31 - 1
+DOWNLOAD_PREFIX = "download:"  # model combo data of "Get ImageNet …" items
 
 
 class ParamsPanel(QWidget):
@@ -33,12 +34,14 @@ class ParamsPanel(QWidget):
 
     Signals:
         model_chosen(str): a model path (from the list or "Open model file…").
+        download_requested(str): an official model's name ("Get ImageNet 256 (866 MB)…").
         device_chosen(str): a device name.
         scale_changed(int): the working scale.
         browse_model(): the user wants to pick a model file.
     """
 
     model_chosen = Signal(str)
+    download_requested = Signal(str)
     device_chosen = Signal(str)
     scale_changed = Signal(int)
     browse_model = Signal()
@@ -73,9 +76,8 @@ class ParamsPanel(QWidget):
         self.scale = _spin(1, 64, 1, "Working scale: document px per token = f × scale")
         self._guidance_ok = False
         self._build()
-        self.model_combo.activated.connect(
-            lambda i: self.model_chosen.emit(self.model_combo.itemData(i))
-        )
+        self._current_model: str | None = None
+        self.model_combo.activated.connect(self._model_activated)
         self.browse_button.clicked.connect(self.browse_model)
         self.device_combo.activated.connect(
             lambda i: self.device_chosen.emit(self.device_combo.itemText(i))
@@ -118,16 +120,33 @@ class ParamsPanel(QWidget):
         layout.addStretch(0)
 
     # -- filling ---------------------------------------------------------------------------
-    def set_models(self, entries: list, current: str | None) -> None:
-        """``entries``: engine ModelEntry records (name, path, source)."""
+    def set_models(self, entries: list, current: str | None, downloads: list = ()) -> None:
+        """``entries``: engine ModelEntry records (name, path, source); ``downloads``: official
+        models to offer ("Get ImageNet 256 (866 MB)…"), each with ``name`` and ``label``."""
+        if current is not None:
+            self._current_model = current
+        current = self._current_model
         with QSignalBlocker(self.model_combo):
             self.model_combo.clear()
             for entry in entries:
                 self.model_combo.addItem(f"{entry.name} ({entry.source})", str(entry.path))
             if current is not None and self.model_combo.findData(current) < 0:
                 self.model_combo.addItem(Path(current).stem, current)
+            if downloads:
+                self.model_combo.insertSeparator(self.model_combo.count())
+            for model in downloads:
+                self.model_combo.addItem(f"Get {model.label}…", DOWNLOAD_PREFIX + model.name)
             if current is not None:
                 self.model_combo.setCurrentIndex(self.model_combo.findData(current))
+
+    def _model_activated(self, index: int) -> None:
+        data = self.model_combo.itemData(index)
+        if isinstance(data, str) and data.startswith(DOWNLOAD_PREFIX):
+            with QSignalBlocker(self.model_combo):  # the current model stays shown
+                self.model_combo.setCurrentIndex(self.model_combo.findData(self._current_model))
+            self.download_requested.emit(data[len(DOWNLOAD_PREFIX) :])
+        elif data:
+            self.model_chosen.emit(data)
 
     def set_devices(self, devices: list[str], current: str) -> None:
         with QSignalBlocker(self.device_combo):
@@ -151,7 +170,10 @@ class ParamsPanel(QWidget):
         self.info_label.setText(
             f"{info.image_size} px, {info.grid_size}×{info.grid_size} tokens (f = "
             f"{info.downsample_factor}), {len(info.class_names)} classes, "
-            f"{info.parameters / 1e6:.1f} M parameters, on {info.device}"
+            f"{info.parameters / 1e6:.1f} M parameters, on {info.device} ({info.precision})"
+        )
+        self.info_label.setToolTip(
+            f"Transformer precision: {info.precision} ({info.precision_reason})"
         )
         self.class_picker.set_classes(info.class_names, info.supports_guidance)
 

@@ -28,6 +28,7 @@ from .install import ImportResult, destination, import_official
 log = logging.getLogger(__name__)
 
 OFFICIAL_BASE_URL = "https://storage.googleapis.com/maskgit-public/checkpoints"
+BASE_URL_ENV = "MASKGIT_STUDIO_DOWNLOAD_URL"  # a mirror for the studio (the CLI has --base-url)
 MB = 2**20
 # Room for the converted model next to the raw files, on top of the files themselves.
 BUNDLE_OVER_INPUT = 1.0
@@ -105,6 +106,11 @@ def download_dir(name: str) -> Path:
     return base / "downloads" / name
 
 
+def base_url_for(base_url: str | None = None) -> str:
+    """``base_url``, else ``$MASKGIT_STUDIO_DOWNLOAD_URL``, else the official bucket."""
+    return (base_url or os.environ.get(BASE_URL_ENV) or OFFICIAL_BASE_URL).rstrip("/")
+
+
 def official_model(name: str) -> OfficialModel:
     try:
         return OFFICIAL_MODELS[name]
@@ -132,7 +138,8 @@ def download_official(
 
     Args:
         name: "imagenet256" or "imagenet512" (also the installed model's name).
-        base_url: folder URL holding the files (default: the official bucket).
+        base_url: folder URL holding the files (default: ``$MASKGIT_STUDIO_DOWNLOAD_URL``, else
+            the official bucket).
         keep: keep the raw files in ``work_dir`` after converting.
         dest_dir: model folder (default: the user model folder).
         work_dir: download folder (default: ``download_dir(name)`` in the user cache).
@@ -149,7 +156,7 @@ def download_official(
         DownloadCancelled: ``cancelled()`` said stop.
     """
     model = official_model(name)
-    base_url = (base_url or OFFICIAL_BASE_URL).rstrip("/")
+    base_url = base_url_for(base_url)
     destination(name, dest_dir, overwrite)  # a taken name fails before any transfer
     folder = Path(work_dir) if work_dir is not None else download_dir(name)
     urls = [f"{base_url}/{f}" for f in model.files]
@@ -229,12 +236,6 @@ def check_disk(
             )
 
 
-def discard_download(name: str, work_dir: str | os.PathLike | None = None) -> None:
-    """Delete the raw and partial files of ``name`` (its download folder)."""
-    folder = Path(work_dir) if work_dir is not None else download_dir(name)
-    shutil.rmtree(folder, ignore_errors=True)
-
-
 def _remove(targets: list[Path]) -> None:
     for target in targets:
         for path in (target, _part_path(target)):
@@ -265,13 +266,14 @@ def _sum(sizes: list[int | None]) -> int | None:
 
 
 __all__ = [
+    "BASE_URL_ENV",
     "OFFICIAL_BASE_URL",
     "OFFICIAL_MODELS",
     "DownloadCancelled",
     "DownloadError",
     "DownloadProgress",
     "OfficialModel",
-    "discard_download",
+    "base_url_for",
     "download_dir",
     "download_official",
     "official_model",

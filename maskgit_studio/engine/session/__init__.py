@@ -5,11 +5,25 @@ Inside, one job per module:
     jobs.py            input checks and planning of edits and branches
     run.py             the step generators and the ``Run`` handle
     model.py           a loaded bundle as numpy-in / numpy-out helpers
+    downloads.py       the official models to download, and the download
 """
 
+from ..importers.download import DownloadCancelled, DownloadError
+from ..importers.official_download import DownloadProgress, OfficialModel
 from ..results import ModelInfo, RunResult, StepResult
 from .engine_session import EngineSession
 from .jobs import MAX_VARIATIONS
 from .run import Run
 
-__all__ = ["MAX_VARIATIONS", "EngineSession", "ModelInfo", "Run", "RunResult", "StepResult"]
+__all__ = [
+    "MAX_VARIATIONS",
+    "DownloadCancelled",
+    "DownloadError",
+    "DownloadProgress",
+    "EngineSession",
+    "ModelInfo",
+    "OfficialModel",
+    "Run",
+    "RunResult",
+    "StepResult",
+]

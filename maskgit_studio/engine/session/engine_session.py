@@ -33,6 +33,7 @@ from ..config import SamplerConfig, config_to_dict
 from ..device import available_devices, pick_device
 from ..images import MAX_PIXELS
 from ..results import ModelInfo, RunResult, StepResult
+from . import downloads
 from .jobs import (
     EditTarget,
     branch_steps,
@@ -83,6 +84,10 @@ class EngineSession:
     def available_models() -> list[model_store.ModelEntry]:
         """The bundled model first, then imported/trained ones."""
         return model_store.list_models()
+
+    # Official models to download (GUI: "Get ImageNet 256 (866 MB)…"); see downloads.py.
+    downloadable_models = staticmethod(downloads.downloadable_models)
+    download_model = staticmethod(downloads.download_model)
 
     @staticmethod
     def available_devices() -> list[str]:
