@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
+from torch.overrides import TorchFunctionMode
 
 from .config import TokenizerConfig, TransformerConfig, config_from_dict, config_to_dict
 from .transformer import MaskGitTransformer
@@ -195,6 +196,28 @@ def _load_state(path: Path, prefix: str, module: torch.nn.Module, fh: Any) -> No
     module.load_state_dict(state, assign=True)
 
 
+class _SkipMetaInit(TorchFunctionMode):
+    """While a model is built on the meta device for loading, skip its random initialisation:
+    in-place initialisers (``normal_``, ``uniform_``, ``kaiming_uniform_``, ...) of meta tensors
+    do nothing and ``randn`` / ``rand`` give empty tensors. Every weight is assigned afterwards.
+
+    Why: on the meta device these ops run torch's Python reference kernels, whose first calls
+    import ``torch._dynamo`` and sympy's shape machinery (over a second: more than half of the
+    start-up of ``maskgit-studio info``). Use it inside ``with torch.device("meta")`` only.
+    """
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in (torch.randn, torch.rand):
+            return torch.empty(*args, **{k: v for k, v in kwargs.items() if k != "generator"})
+        name = getattr(func, "__name__", "")
+        in_place = name.endswith("_") and not name.endswith("__")
+        target = args[0] if args else kwargs.get("tensor")  # torch.nn.init passes tensor=...
+        if in_place and isinstance(target, torch.Tensor) and target.is_meta:
+            return target
+        return func(*args, **kwargs)
+
+
 def load_bundle(path: str | os.PathLike, device: str | torch.device = "cpu") -> ModelBundle:
     """Load and validate a bundle; any problem raises one CheckpointError with a clear message."""
     path = Path(path)
@@ -206,7 +229,7 @@ def load_bundle(path: str | os.PathLike, device: str | torch.device = "cpu") -> 
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path.name} has invalid model configuration: {exc}") from None
     check_compatible(tok_cfg, tr_cfg, class_names)
-    with torch.device("meta"):
+    with torch.device("meta"), _SkipMetaInit():
         tokenizer, transformer = Tokenizer(tok_cfg), MaskGitTransformer(tr_cfg)
     try:
         with safe_open(str(path), framework="pt") as fh:

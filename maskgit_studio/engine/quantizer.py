@@ -33,7 +33,8 @@ class VectorQuantizer(nn.Module):
         super().__init__()
         self.codebook_size = codebook_size
         self.code_dim = code_dim
-        self.codebook = nn.Parameter(torch.randn(codebook_size, code_dim) / code_dim**0.5)
+        # In place: the loader skips in-place init on the meta device (see checkpoint.py).
+        self.codebook = nn.Parameter(torch.randn(codebook_size, code_dim).div_(code_dim**0.5))
 
     def nearest(self, z: torch.Tensor) -> torch.Tensor:
         """Code ids of the nearest entries.
