@@ -61,6 +61,8 @@ class Canvas(QGraphicsView):
         self.selected_box: Callable[[], int | None] = lambda: None
         self.box_draft: Callable[[], tuple | None] = lambda: None
         self._space = self._panning = self._compare = False
+        self.user_zoomed = False  # the view re-fits on resize until the user zooms
+        self._shown_shape: tuple[int, int] | None = None
         self._pan_from = QPointF()
         self._build_items()
 
@@ -103,16 +105,20 @@ class Canvas(QGraphicsView):
         self.clear_step()
         self.refresh()
         self.fit()
+        self._shown_shape = doc.shape if doc is not None else None
 
     def _on_change(self, aspects: set[str]) -> None:
+        # candidates coming and going hide and show the overlays: "pending" redraws them all
         if aspects & {"image", "pending", "grid"}:
             self.refresh_image()
-        if aspects & {"mask", "grid", "image"}:
+        if aspects & {"mask", "grid", "image", "pending"}:
             self.refresh_mask()
-        if aspects & {"boxes", "grid", "image"}:
+        if aspects & {"boxes", "grid", "image", "pending"}:
             self.refresh_boxes()
-        if aspects & {"growth", "grid", "image"}:
+        if aspects & {"growth", "grid", "image", "pending"}:
             self.show_growth(self.doc.growth if self.doc else None)
+        if self.doc is not None and self.doc.shape != self._shown_shape:
+            self.fit()  # a new canvas size (a generated image, a grown canvas): show it whole
 
     def refresh(self) -> None:
         self.refresh_image()
@@ -238,17 +244,30 @@ class Canvas(QGraphicsView):
         return 1.0 / max(self.zoom, 1e-9)
 
     def set_zoom(self, zoom: float) -> None:
+        """The user's zoom: from now on a resize keeps it (until the next fit)."""
+        self.user_zoomed = True
+        self._apply_zoom(zoom)
+
+    def _apply_zoom(self, zoom: float) -> None:
         zoom = min(max(zoom, ZOOM_MIN), ZOOM_MAX)
         self.scale(zoom / self.zoom, zoom / self.zoom)
         self.zoom_changed.emit(self.zoom)
 
     def fit(self) -> None:
-        """Fit the document (and a pending growth) in the window."""
+        """Fit the document (and a pending growth) in the window; re-fits follow resizes."""
+        self.user_zoomed = False
+        if self.doc is not None:
+            self._shown_shape = self.doc.shape
         rect = self.image_item.sceneBoundingRect().united(self.frame_item.sceneBoundingRect())
         if rect.isEmpty():
             return
         self.fitInView(rect.adjusted(-16, -16, 16, 16), Qt.AspectRatioMode.KeepAspectRatio)
-        self.set_zoom(self.zoom)  # clamp + notify
+        self._apply_zoom(self.zoom)  # clamp + notify
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if not self.user_zoomed:
+            self.fit()
 
     def set_mask_opacity(self, opacity: float) -> None:
         self.mask_item.setOpacity(opacity)
