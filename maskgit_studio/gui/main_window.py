@@ -32,6 +32,7 @@ from .runner import RunController
 from .status import StatusBar
 from .step_viewer import StepViewer
 from .tools import BoxTool, BrushSize, BrushTool, EraserTool, OutpaintTool
+from .wheel_guard import guard_wheel
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         scroll.setWidget(self.params)
         scroll.setWidgetResizable(True)
         scroll.setMinimumWidth(300)
+        guard_wheel(self.params)  # scrolling the panel never changes a value
         right = QDockWidget("Parameters", self)
         right.setObjectName("parameters")
         right.setWidget(scroll)
