@@ -1,96 +1,130 @@
-"""Menus, shortcuts and the toolbar of the main window (all QActions in one place)."""
+"""Menus, shortcuts and the toolbar of the main window (all QActions in one place).
+
+The actions are a table (``ACTIONS``); ``build_actions`` wires each to the slot of the same name
+that the window hands over, so this module knows nothing of the window itself.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QLabel, QSlider, QSpinBox, QToolBar
+from PySide6.QtWidgets import QLabel, QMenu, QMenuBar, QSlider, QSpinBox, QToolBar, QWidget
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+from maskgit_studio.editor import Document
+
+from .tools import BrushSize, Tool
 
 Keys = QKeySequence.StandardKey
+Shortcut = Any  # a QKeySequence.StandardKey, a Qt.Key, a string, or a list of them
 
 
-def _action(window, text, slot=None, shortcut=None, tip="", checkable=False) -> QAction:
-    action = QAction(text, window)
-    if shortcut is not None:
-        if isinstance(shortcut, (list, tuple)):
-            action.setShortcuts([QKeySequence(s) for s in shortcut])
-        else:
-            action.setShortcut(QKeySequence(shortcut))
-    if tip:
-        action.setStatusTip(tip)
-        action.setToolTip(f"{tip} ({action.shortcut().toString()})" if shortcut else tip)
-    action.setCheckable(checkable)
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    text: str
+    shortcut: Shortcut = None
+    tip: str = ""
+    checkable: bool = False
+
+
+ACTIONS = (
+    ActionSpec("new", "&New", Keys.New, "A blank canvas of the model's size"),
+    ActionSpec("open", "&Open…", Keys.Open, "Open an image or a project"),
+    ActionSpec("save", "&Save", Keys.Save, "Save the project"),
+    ActionSpec("save_as", "Save &As…", Keys.SaveAs, "Save the project as"),
+    ActionSpec("export", "&Export Image…", "Ctrl+E", "Export the image"),
+    ActionSpec("import_mask", "&Import Mask…", None, "Load a mask image"),
+    ActionSpec("export_mask", "Export Mas&k…", None, "Save the mask as PNG"),
+    ActionSpec("quit", "&Quit", Keys.Quit),
+    ActionSpec("undo", "&Undo", Keys.Undo),
+    ActionSpec("redo", "&Redo", [Keys.Redo, "Ctrl+Y"]),
+    ActionSpec("clear_mask", "&Clear Mask", "Ctrl+Shift+A"),
+    ActionSpec("invert_mask", "&Invert Mask", "Ctrl+I"),
+    ActionSpec("grow_mask", "&Grow Mask", "Ctrl+G"),
+    ActionSpec("delete_box", "&Delete Box", Qt.Key.Key_Delete),
+    ActionSpec("box_class", "Box &Class…", "C", "Choose the selected box's class"),
+    ActionSpec("reset_growth", "Reset Canvas &Growth"),
+    ActionSpec("zoom_in", "Zoom &In", Keys.ZoomIn),
+    ActionSpec("zoom_out", "Zoom &Out", Keys.ZoomOut),
+    ActionSpec("fit", "&Fit to Window", "Ctrl+0"),
+    ActionSpec("actual", "&Actual Pixels", "Ctrl+1"),
+    ActionSpec("grid", "Token &Grid", "G", "Show the token grid", checkable=True),
+    ActionSpec("run", "&Run", ["Ctrl+Return", "Ctrl+Enter"], "Run the current request"),
+    ActionSpec("generate", "&Generate a Class…", "Ctrl+Shift+G", "Generate a new image"),
+    ActionSpec("escape", "&Cancel / Discard", Qt.Key.Key_Escape, "Cancel the run or discard"),
+    ActionSpec("accept", "&Accept Variation", [Qt.Key.Key_Return, Qt.Key.Key_Enter]),
+    ActionSpec("prev", "&Previous Variation", Qt.Key.Key_Left),
+    ActionSpec("next", "&Next Variation", Qt.Key.Key_Right),
+    ActionSpec("smaller", "Smaller Brush", "["),
+    ActionSpec("bigger", "Bigger Brush", "]"),
+)
+
+
+class Menus(NamedTuple):
+    """The menus the window fills later."""
+
+    recent: QMenu
+    docks: QMenu
+
+
+class Toolbar(NamedTuple):
+    bar: QToolBar
+    size_spin: QSpinBox
+    opacity_slider: QSlider
+
+
+def make_action(parent: QWidget, spec: ActionSpec, slot: Callable | None) -> QAction:
+    action = QAction(spec.text, parent)
+    if isinstance(spec.shortcut, list):
+        keys = [QKeySequence(s) for s in spec.shortcut]
+        # a platform's standard key may be one of the explicit ones (Redo is Ctrl+Y on some)
+        action.setShortcuts([k for i, k in enumerate(keys) if k not in keys[:i]])
+    elif spec.shortcut is not None:
+        action.setShortcut(QKeySequence(spec.shortcut))
+    if spec.tip:
+        shortcut = action.shortcut().toString()
+        action.setStatusTip(spec.tip)
+        action.setToolTip(f"{spec.tip} ({shortcut})" if shortcut else spec.tip)
+    action.setCheckable(spec.checkable)
     if slot is not None:
         action.triggered.connect(slot)
-    window.addAction(action)  # shortcuts work even when the menu bar is hidden
+    parent.addAction(action)  # shortcuts work even when the menu bar is hidden
     return action
 
 
-def build_actions(w: MainWindow) -> SimpleNamespace:
-    """Create every action, wired to the window's slots."""
-    a = SimpleNamespace()
-    files = w.files
-    a.new = _action(w, "&New", w.new_blank, Keys.New, "A blank canvas of the model's size")
-    a.open = _action(w, "&Open…", files.open_dialog, Keys.Open, "Open an image or a project")
-    a.save = _action(w, "&Save", files.save, Keys.Save, "Save the project")
-    a.save_as = _action(w, "Save &As…", files.save_as, Keys.SaveAs, "Save the project as")
-    a.export = _action(w, "&Export Image…", files.export_image, "Ctrl+E", "Export the image")
-    a.import_mask = _action(w, "&Import Mask…", files.import_mask, None, "Load a mask image")
-    a.export_mask = _action(w, "Export Mas&k…", files.export_mask, None, "Save the mask as PNG")
-    a.quit = _action(w, "&Quit", w.close, Keys.Quit)
-    a.undo = _action(w, "&Undo", w.undo, Keys.Undo)
-    a.redo = _action(w, "&Redo", w.redo, [QKeySequence(Keys.Redo).toString(), "Ctrl+Y"])
-    a.clear_mask = _action(w, "&Clear Mask", lambda: w.doc and w.doc.clear_mask(), "Ctrl+Shift+A")
-    a.invert_mask = _action(w, "&Invert Mask", lambda: w.doc and w.doc.invert_mask(), "Ctrl+I")
-    a.grow_mask = _action(w, "&Grow Mask", lambda: w.doc and w.doc.grow_mask(), "Ctrl+G")
-    a.delete_box = _action(w, "&Delete Box", w.delete_box, Qt.Key.Key_Delete)
-    a.box_class = _action(
-        w, "Box &Class…", w.choose_box_class, "C", "Choose the selected box's class"
-    )
-    a.reset_growth = _action(w, "Reset Canvas &Growth", w.reset_growth)
-    a.zoom_in = _action(w, "Zoom &In", lambda: w.canvas.set_zoom(w.canvas.zoom * 1.25), Keys.ZoomIn)
-    a.zoom_out = _action(
-        w, "Zoom &Out", lambda: w.canvas.set_zoom(w.canvas.zoom / 1.25), Keys.ZoomOut
-    )
-    a.fit = _action(w, "&Fit to Window", w.canvas.fit, "Ctrl+0")
-    a.actual = _action(w, "&Actual Pixels", lambda: w.canvas.set_zoom(1.0), "Ctrl+1")
-    a.grid = _action(w, "Token &Grid", w.canvas.set_grid_visible, "G", "Show the token grid", True)
+def build_actions(
+    parent: QWidget,
+    slots: Mapping[str, Callable],
+    tools: Iterable[Tool],
+    set_tool: Callable[[str], None],
+) -> SimpleNamespace:
+    """Every action of ``ACTIONS`` wired to ``slots[name]``, plus one checkable action per tool.
+
+    Raises:
+        KeyError: a slot is missing (every action must do something).
+    """
+    a = SimpleNamespace(**{s.name: make_action(parent, s, slots[s.name]) for s in ACTIONS})
     a.grid.setChecked(True)
-    a.run = _action(
-        w, "&Run", w.run_current, ["Ctrl+Return", "Ctrl+Enter"], "Run the current request"
-    )
-    a.generate = _action(
-        w, "&Generate a Class…", w.generate_class, "Ctrl+Shift+G", "Generate a new image"
-    )
-    a.escape = _action(
-        w, "&Cancel / Discard", w.escape, Qt.Key.Key_Escape, "Cancel the run or discard"
-    )
-    a.accept = _action(w, "&Accept Variation", w.accept, [Qt.Key.Key_Return, Qt.Key.Key_Enter])
-    a.prev = _action(w, "&Previous Variation", lambda: w.browse(-1), Qt.Key.Key_Left)
-    a.next = _action(w, "&Next Variation", lambda: w.browse(1), Qt.Key.Key_Right)
-    a.smaller = _action(w, "Smaller Brush", lambda: w.brush_size.set(w.brush_size.value - 1), "[")
-    a.bigger = _action(w, "Bigger Brush", lambda: w.brush_size.set(w.brush_size.value + 1), "]")
-    a.tools = QActionGroup(w)
+    a.tools = QActionGroup(parent)
     a.tool = {}
-    for tool in w.tools.values():
-        action = _action(w, tool.label, None, tool.shortcut, tool.tip, True)
-        action.triggered.connect(lambda _=False, name=tool.name: w.set_tool(name))
+    for tool in tools:
+        spec = ActionSpec(tool.name, tool.label, tool.shortcut, tool.tip, checkable=True)
+        action = make_action(parent, spec, None)
+        action.triggered.connect(lambda _=False, name=tool.name: set_tool(name))
         a.tools.addAction(action)
         a.tool[tool.name] = action
     return a
 
 
-def build_menus(w: MainWindow, a: SimpleNamespace) -> None:
-    bar = w.menuBar()
+def build_menus(bar: QMenuBar, a: SimpleNamespace) -> Menus:
     file_menu = bar.addMenu("&File")
     file_menu.addActions([a.new, a.open])
-    w.recent_menu = file_menu.addMenu("Open &Recent")
+    recent = file_menu.addMenu("Open &Recent")
     file_menu.addSeparator()
     file_menu.addActions([a.save, a.save_as, a.export])
     file_menu.addSeparator()
@@ -107,7 +141,7 @@ def build_menus(w: MainWindow, a: SimpleNamespace) -> None:
     view.addActions([a.zoom_in, a.zoom_out, a.fit, a.actual])
     view.addSeparator()
     view.addAction(a.grid)
-    w.docks_menu = view.addMenu("&Panels")
+    docks = view.addMenu("&Panels")
     tools = bar.addMenu("&Tools")
     tools.addActions(list(a.tool.values()))
     tools.addSeparator()
@@ -116,9 +150,13 @@ def build_menus(w: MainWindow, a: SimpleNamespace) -> None:
     run.addActions([a.run, a.generate, a.escape])
     run.addSeparator()
     run.addActions([a.prev, a.next, a.accept])
+    return Menus(recent, docks)
 
 
-def build_toolbar(w: MainWindow, a: SimpleNamespace) -> QToolBar:
+def build_toolbar(
+    a: SimpleNamespace, brush_size: BrushSize, set_mask_opacity: Callable[[float], None]
+) -> Toolbar:
+    """The tools, the brush size and mask opacity controls, and the most used actions."""
     bar = QToolBar("Tools")
     bar.setObjectName("tools")
     bar.setMovable(False)
@@ -126,24 +164,43 @@ def build_toolbar(w: MainWindow, a: SimpleNamespace) -> QToolBar:
     bar.addActions(list(a.tool.values()))
     bar.addSeparator()
     bar.addWidget(QLabel(" Size "))
-    w.size_spin = QSpinBox(suffix=" cells", minimum=1, maximum=64)
-    w.size_spin.setToolTip("Brush size in token cells ([ and ], or Ctrl+wheel)")
-    w.size_spin.valueChanged.connect(w.brush_size.set)
-    w.brush_size.changed.connect(w.size_spin.setValue)
-    bar.addWidget(w.size_spin)
+    size_spin = QSpinBox(suffix=" cells", minimum=1, maximum=64)
+    size_spin.setToolTip("Brush size in token cells ([ and ], or Ctrl+wheel)")
+    size_spin.setValue(brush_size.value)
+    size_spin.valueChanged.connect(brush_size.set)
+    brush_size.changed.connect(size_spin.setValue)
+    bar.addWidget(size_spin)
     bar.addWidget(QLabel("  Mask "))
-    w.opacity_slider = QSlider(Qt.Orientation.Horizontal, minimum=5, maximum=100, value=45)
-    w.opacity_slider.setFixedWidth(110)
-    w.opacity_slider.setToolTip("Mask overlay opacity")
-    w.opacity_slider.valueChanged.connect(lambda v: w.canvas.set_mask_opacity(v / 100))
-    bar.addWidget(w.opacity_slider)
+    opacity = QSlider(Qt.Orientation.Horizontal, minimum=5, maximum=100, value=45)
+    opacity.setFixedWidth(110)
+    opacity.setToolTip("Mask overlay opacity")
+    opacity.valueChanged.connect(lambda v: set_mask_opacity(v / 100))
+    bar.addWidget(opacity)
     bar.addSeparator()
-    bar.addAction(a.grid)
-    bar.addAction(a.fit)
+    bar.addActions([a.grid, a.fit])
     bar.addSeparator()
-    bar.addAction(a.undo)
-    bar.addAction(a.redo)
+    bar.addActions([a.undo, a.redo])
     bar.addSeparator()
-    bar.addAction(a.generate)
-    bar.addAction(a.run)
-    return bar
+    bar.addActions([a.generate, a.run])
+    return Toolbar(bar, size_spin, opacity)
+
+
+def enable_actions(
+    a: SimpleNamespace, doc: Document | None, busy: bool, model_loaded: bool, box_selected: bool
+) -> None:
+    """Enable what makes sense now: nothing that edits while a run or a load is busy."""
+    pending = doc is not None and doc.pending is not None
+    a.undo.setEnabled(not busy and doc is not None and doc.history.can_undo)
+    a.redo.setEnabled(not busy and doc is not None and doc.history.can_redo)
+    a.undo.setToolTip(f"Undo {doc.history.undo_label} (Ctrl+Z)" if a.undo.isEnabled() else "Undo")
+    a.redo.setToolTip(f"Redo {doc.history.redo_label}" if a.redo.isEnabled() else "Redo")
+    for action in (a.run, a.generate):
+        action.setEnabled(not busy and model_loaded)
+    for action in (a.accept, a.prev, a.next):
+        action.setEnabled(pending and not busy)
+    a.escape.setEnabled(True)
+    mask_actions = (a.clear_mask, a.invert_mask, a.grow_mask, a.import_mask, a.reset_growth)
+    for action in (*mask_actions, a.new, a.open):
+        action.setEnabled(not busy)
+    a.delete_box.setEnabled(not busy and box_selected)
+    a.box_class.setEnabled(not busy and box_selected)

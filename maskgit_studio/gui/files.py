@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMenu
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from maskgit_studio.editor import (
     PROJECT_SUFFIX,
@@ -26,7 +27,6 @@ from maskgit_studio.editor import (
 from maskgit_studio.engine.images import load_image, save_frames, save_image
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
     from .step_viewer import StepViewer
 
 log = logging.getLogger(__name__)
@@ -40,17 +40,56 @@ MAX_RECENT = 10
 AUTOSAVE_DELAY_MS = 250  # coalesces the events of one gesture; still "after every change"
 
 
+class FileHost(Protocol):
+    """What the file controller needs from the window: the open document and a few replies."""
+
+    doc: Document | None
+
+    def new_document(self, image: np.ndarray) -> Document:
+        """A document for a freshly opened image (at the model's working scale)."""
+
+    def set_document(self, doc: Document) -> None:
+        """Show ``doc`` as the open document."""
+
+    def open_path(self, path: str) -> bool:
+        """Open a file the way the user does (the window may refuse while a run is going)."""
+
+    def update_title(self) -> None: ...
+
+    def show_message(self, text: str) -> None: ...
+
+    def report_error(self, exc: BaseException, action: str) -> None:
+        """Tell the user that ``action`` failed."""
+
+    def ask(self, kind: str, text: str) -> str:
+        """The user's answer to a question of ``kind`` ("save_changes" or "recover")."""
+
+
 class FileController(QObject):
-    """Signals: recent_changed(list[str])."""
+    """Signals: recent_changed(list[str]).
+
+    Args:
+        host: the window, seen through ``FileHost``.
+        settings: where the recent files and the last folder live.
+        autosave_dir: the autosave folder (None: the platform state dir).
+        parent: the parent of the file dialogs.
+    """
 
     recent_changed = Signal(list)
     # emitted by the autosave thread: "" or the error (a str: PySide6 6.12 corrupts None's
     # refcount when None goes through a Signal(object))
     _autosave_done = Signal(str)
 
-    def __init__(self, window: MainWindow, settings: QSettings, autosave_dir: Path | None) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        host: FileHost,
+        settings: QSettings,
+        autosave_dir: Path | None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.dialog_parent = parent
         self.settings = settings
         self.autosave_dir = autosave_dir
         self.autosaver: Autosaver | None = None
@@ -67,11 +106,13 @@ class FileController(QObject):
 
     @property
     def doc(self) -> Document | None:
-        return self.window.doc
+        return self.host.doc
 
     # -- opening ---------------------------------------------------------------------------
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open", self._last_dir(), OPEN_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self.dialog_parent, "Open", self._last_dir(), OPEN_FILTER
+        )
         if path:
             self.open_path(path)
 
@@ -85,12 +126,12 @@ class FileController(QObject):
                 doc = load_project(path)
             else:
                 image = load_image(path)
-                doc = self.window.new_document(image)
+                doc = self.host.new_document(image)
                 doc.source = path
         except (ValueError, OSError) as exc:
-            self.window.report_error(exc, f"open {path.name}")
+            self.host.report_error(exc, f"open {path.name}")
             return False
-        self.window.set_document(doc)
+        self.host.set_document(doc)
         self.add_recent(path)
         return True
 
@@ -102,9 +143,7 @@ class FileController(QObject):
     def fill_recent_menu(self, menu: QMenu) -> None:
         menu.clear()
         for path in self.recent():
-            menu.addAction(Path(path).name, lambda p=path: self.window.open_path(p)).setToolTip(
-                path
-            )
+            menu.addAction(Path(path).name, lambda p=path: self.host.open_path(p)).setToolTip(path)
         menu.setEnabled(bool(self.recent()))
 
     def add_recent(self, path: Path) -> None:
@@ -131,7 +170,7 @@ class FileController(QObject):
             return False
         suggestion = doc.path or Path(self._last_dir()) / f"{self._stem()}{PROJECT_SUFFIX}"
         path, _ = QFileDialog.getSaveFileName(
-            self.window, "Save project", str(suggestion), PROJECT_FILTER
+            self.dialog_parent, "Save project", str(suggestion), PROJECT_FILTER
         )
         if not path:
             return False
@@ -145,11 +184,11 @@ class FileController(QObject):
         try:
             save_project(self.doc, path)
         except OSError as exc:
-            self.window.report_error(exc, f"save {path.name}")
+            self.host.report_error(exc, f"save {path.name}")
             return False
         self.add_recent(path)
-        self.window.update_title()
-        self.window.show_message(f"Saved {path.name}")
+        self.host.update_title()
+        self.host.show_message(f"Saved {path.name}")
         return True
 
     def _stem(self) -> str:
@@ -162,7 +201,9 @@ class FileController(QObject):
         if self.doc is None:
             return
         suggestion = str(Path(self._last_dir()) / f"{self._stem()}-edit.png")
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export image", suggestion, IMAGE_FILTER)
+        path, _ = QFileDialog.getSaveFileName(
+            self.dialog_parent, "Export image", suggestion, IMAGE_FILTER
+        )
         if path:
             self.export_image_to(Path(path))
 
@@ -171,14 +212,14 @@ class FileController(QObject):
         try:
             save_image(path, self.doc.image)
         except (OSError, ValueError) as exc:
-            self.window.report_error(exc, f"export {path.name}")
+            self.host.report_error(exc, f"export {path.name}")
             return False
-        self.window.show_message(f"Exported {path.name}")
+        self.host.show_message(f"Exported {path.name}")
         return True
 
     def import_mask(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Import mask", self._last_dir(), IMAGE_FILTER
+            self.dialog_parent, "Import mask", self._last_dir(), IMAGE_FILTER
         )
         if path:
             self.import_mask_from(Path(path))
@@ -191,13 +232,15 @@ class FileController(QObject):
         try:
             doc.set_mask(import_mask(path, doc.shape, doc.cell_size), "Import mask")
         except (ValueError, OSError) as exc:
-            self.window.report_error(exc, f"import the mask {path.name}")
+            self.host.report_error(exc, f"import the mask {path.name}")
             return False
         return True
 
     def export_mask(self) -> None:
         suggestion = str(Path(self._last_dir()) / f"{self._stem()}-mask.png")
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export mask", suggestion, "PNG (*.png)")
+        path, _ = QFileDialog.getSaveFileName(
+            self.dialog_parent, "Export mask", suggestion, "PNG (*.png)"
+        )
         if path:
             self.export_mask_to(Path(path))
 
@@ -208,14 +251,16 @@ class FileController(QObject):
         try:
             export_mask(path, doc.mask, doc.shape, doc.cell_size)
         except OSError as exc:
-            self.window.report_error(exc, f"export the mask {path.name}")
+            self.host.report_error(exc, f"export the mask {path.name}")
             return False
         return True
 
     def export_steps(self, kind: str, viewer: StepViewer) -> None:
         """The step viewer's Figure-2 strip as PNG ("png") or its steps as a GIF ("gif")."""
         suggestion = str(Path(self._last_dir()) / f"{self._stem()}-steps.{kind}")
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export steps", suggestion, f"*.{kind}")
+        path, _ = QFileDialog.getSaveFileName(
+            self.dialog_parent, "Export steps", suggestion, f"*.{kind}"
+        )
         if not path:
             return
         try:
@@ -224,7 +269,7 @@ class FileController(QObject):
             else:
                 save_frames(path, viewer.gif_frames())
         except (OSError, ValueError) as exc:
-            self.window.report_error(exc, f"export {Path(path).name}")
+            self.host.report_error(exc, f"export {Path(path).name}")
 
     def maybe_save_changes(self) -> bool:
         """Before the document goes away: True to go on (saved or discarded), False to stop."""
@@ -232,7 +277,7 @@ class FileController(QObject):
         if doc is None or not doc.modified or doc.is_blank and not doc.runs:
             return True
         name = doc.path.name if doc.path else self._stem()
-        answer = self.window.ask("save_changes", name)
+        answer = self.host.ask("save_changes", name)
         if answer == "save":
             return self.save()
         return answer == "discard"
@@ -284,7 +329,7 @@ class FileController(QObject):
         if error:
             log.warning("autosave failed: %s", error)
             if not self._autosave_failed:  # say it once, not after every stroke
-                self.window.show_message(f"Autosave failed: {error}")
+                self.host.show_message(f"Autosave failed: {error}")
             self._autosave_failed = True
         else:
             self._autosave_failed = False
@@ -301,14 +346,14 @@ class FileController(QObject):
     def offer_recovery(self) -> bool:
         """Ask about autosaves of crashed sessions; True if a document was recovered."""
         for found in find_recoverable(self.autosave_dir):
-            answer = self.window.ask("recover", found.title)
+            answer = self.host.ask("recover", found.title)
             if answer == "recover":
                 try:
                     doc = found.load()
                 except (ValueError, OSError) as exc:
-                    self.window.report_error(exc, "recover the autosave")
+                    self.host.report_error(exc, "recover the autosave")
                     continue
-                self.window.set_document(doc)
+                self.host.set_document(doc)
                 self.autosave_now()  # our own session holds it now
                 self.flush_autosave()
                 found.discard()

@@ -20,7 +20,7 @@ from maskgit_studio.editor import Document, EditRequest, Growth, plan_request
 from maskgit_studio.engine.results import ModelInfo
 
 from . import dialogs
-from .actions import build_actions, build_menus, build_toolbar
+from .actions import build_actions, build_menus, build_toolbar, enable_actions
 from .branch_dialog import BranchChoice, ask_branch
 from .canvas import Canvas
 from .class_picker import pick_class
@@ -67,11 +67,12 @@ class MainWindow(QMainWindow):
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self.controller = RunController(session, self)
-        self.models = ModelController(self)
-        self.live = LiveRun(self.controller, self.canvas, self.viewer, self.status)
-        self.files = FileController(
-            self, settings or QSettings("maskgit-studio", "studio"), autosave_dir
+        self.models = ModelController(
+            session, self.params, self.controller.call, self.show_message, self
         )
+        self.live = LiveRun(self.controller, self.canvas, self.viewer, self.status)
+        settings = settings or QSettings("maskgit-studio", "studio")
+        self.files = FileController(self, settings, autosave_dir, self)
         self.brush_size = BrushSize(2)
         self.tools = {
             "brush": BrushTool(self.canvas, self.brush_size),
@@ -83,15 +84,37 @@ class MainWindow(QMainWindow):
         self.canvas.class_label = self._class_label
         self.canvas.selected_box = lambda: self.box_tool.selected
         self.canvas.box_draft = lambda: self.box_tool.draft
-        self.actions_ = build_actions(self)
-        build_menus(self, self.actions_)
-        self.addToolBar(build_toolbar(self, self.actions_))
-        self.size_spin.setValue(self.brush_size.value)
+        a = self.actions_ = build_actions(self, self._slots(), self.tools.values(), self.set_tool)
+        self.recent_menu, self.docks_menu = build_menus(self.menuBar(), a)
+        toolbar = build_toolbar(a, self.brush_size, self.canvas.set_mask_opacity)
+        self.addToolBar(toolbar.bar)
+        self.size_spin, self.opacity_slider = toolbar.size_spin, toolbar.opacity_slider
         self._build_docks()
         self._connect()
         self.set_tool("brush")
         self.files.fill_recent_menu(self.recent_menu)
         self.update_actions()
+
+    def _slots(self) -> dict[str, Callable[..., Any]]:
+        """What each action of ``actions.ACTIONS`` does."""
+        files, canvas, size, doc = self.files, self.canvas, self.brush_size, lambda: self.doc
+        return {
+            "new": self.new_blank, "open": files.open_dialog, "save": files.save,
+            "save_as": files.save_as, "export": files.export_image, "quit": self.close,
+            "import_mask": files.import_mask, "export_mask": files.export_mask,
+            "undo": self.undo, "redo": self.redo,
+            "clear_mask": lambda: doc() and doc().clear_mask(),
+            "invert_mask": lambda: doc() and doc().invert_mask(),
+            "grow_mask": lambda: doc() and doc().grow_mask(),
+            "delete_box": self.delete_box, "box_class": self.choose_box_class,
+            "reset_growth": self.reset_growth, "grid": canvas.set_grid_visible,
+            "zoom_in": lambda: canvas.set_zoom(canvas.zoom * 1.25),
+            "zoom_out": lambda: canvas.set_zoom(canvas.zoom / 1.25),
+            "fit": canvas.fit, "actual": lambda: canvas.set_zoom(1.0),
+            "run": self.run_current, "generate": self.generate_class, "escape": self.escape,
+            "accept": self.accept, "prev": lambda: self.browse(-1), "next": lambda: self.browse(1),
+            "smaller": lambda: size.set(size.value - 1), "bigger": lambda: size.set(size.value + 1),
+        }  # fmt: skip
 
     def _build_docks(self) -> None:
         scroll = QScrollArea()
@@ -369,29 +392,14 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{name}{modified} — maskgit-studio")
 
     def update_actions(self) -> None:
-        a, doc, busy = self.actions_, self.doc, self.controller.busy
-        pending = doc is not None and doc.pending is not None
-        a.undo.setEnabled(not busy and doc is not None and doc.history.can_undo)
-        a.redo.setEnabled(not busy and doc is not None and doc.history.can_redo)
-        a.undo.setToolTip(
-            f"Undo {doc.history.undo_label} (Ctrl+Z)" if a.undo.isEnabled() else "Undo"
-        )
-        a.redo.setToolTip(f"Redo {doc.history.redo_label}" if a.redo.isEnabled() else "Redo")
-        for action in (a.run, a.generate):
-            action.setEnabled(not busy and self.info is not None)
-        for action in (a.accept, a.prev, a.next):
-            action.setEnabled(pending and not busy)
-        a.escape.setEnabled(True)
-        mask_actions = (a.clear_mask, a.invert_mask, a.grow_mask, a.import_mask, a.reset_growth)
-        for action in (*mask_actions, a.new, a.open):
-            action.setEnabled(not busy)
-        a.delete_box.setEnabled(not busy and self.box_tool.selected is not None)
-        a.box_class.setEnabled(not busy and self.box_tool.selected is not None)
+        doc, busy = self.doc, self.controller.busy
+        selected = self.box_tool.selected is not None
+        enable_actions(self.actions_, doc, busy, self.info is not None, selected)
         self.params.setEnabled(not busy)
         request = self.current_request()
         if busy:
             hint = "Esc: cancel"
-        elif pending:
+        elif doc is not None and doc.pending is not None:
             hint = "Enter: accept · ←/→: browse · Esc: discard"
         else:
             hint = f"Ctrl+Enter: {request.summary}" if request else ""
