@@ -145,3 +145,36 @@ def rect_cells(
     r1, c1 = -(-(y + h) // cell) + ring, -(-(x + w) // cell) + ring
     out[max(r0, 0) : max(r1, 0), max(c0, 0) : max(c1, 0)] = True
     return out
+
+
+def carry_selection(
+    mask_pixels: np.ndarray,
+    boxes: tuple,
+    old_shape: tuple[int, int],
+    new_shape: tuple[int, int],
+    offset: tuple[int, int],
+    cell: int,
+    replaced: bool,
+) -> tuple[np.ndarray, tuple]:
+    """The mask and boxes after a result lands on the canvas.
+
+    Args:
+        mask_pixels: (H, W) bool the selected cells in pixels of the old canvas.
+        boxes: the edit boxes (with ``moved(dx, dy)`` and ``xywh``).
+        old_shape / new_shape: (H, W) of the canvas before and after.
+        offset: (dx, dy) of the old canvas inside the new one (a grown canvas).
+        cell: document pixels per cell.
+        replaced: a whole new canvas (a generation): the mask goes, boxes that fit stay.
+
+    Returns:
+        (mask, boxes): the mask on the new grid, with the cells of new canvas added; the boxes
+        moved by ``offset``.
+    """
+    height, width = new_shape
+    if replaced:
+        fits = tuple(b for b in boxes if b.x + b.w <= width and b.y + b.h <= height)
+        return np.zeros(grid_shape(height, width, cell), dtype=bool), fits
+    dx, dy = offset
+    pixels = np.ones(new_shape, dtype=bool)  # new canvas is selected...
+    pixels[dy : dy + old_shape[0], dx : dx + old_shape[1]] = mask_pixels  # ...the old keeps its
+    return pixels_to_cells(pixels, cell), tuple(b.moved(dx, dy) for b in boxes)

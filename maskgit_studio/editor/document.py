@@ -2,8 +2,8 @@
 
 Every change happens inside a gesture (one stroke, one box drag, one accepted result); a
 gesture becomes one undoable Command. Listeners hear about every change as a set of aspects:
-"image", "mask", "boxes", "growth", "grid", "pending", "runs", and "history" once a change is
-committed (that is the moment to autosave).
+"image", "mask", "boxes", "growth", "grid", "pending", "runs", "result" (a run's result
+landed: accepted or restored), and "history" once a change is committed (the moment to autosave).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cells as cellmath
+from .document_runs import RunsMixin
 from .history import Command, ImageDelta, UndoStack
 from .runs import RunRecord
 from .shapes import Box, Growth
@@ -28,7 +29,7 @@ Listener = Callable[[set[str]], None]
 BLANK_GREY = 48
 
 
-class Document:
+class Document(RunsMixin):
     """An image being edited.
 
     Args:
@@ -352,55 +353,3 @@ class Document:
             self._factor, self._scale = factor, scale
             self._mask = cellmath.regrid(self._mask, self.shape, old, self.cell_size)
             self._touch("grid", "mask")
-
-    # ---- runs and results ------------------------------------------------------------------
-    def add_run(self, record: RunRecord) -> RunRecord:
-        """Append a finished run to the log (not undoable: the log is a journal)."""
-        self._runs.append(record)
-        self.version += 1
-        self._notify({"runs"})
-        return record
-
-    def next_run_id(self) -> int:
-        return max((r.id for r in self._runs), default=0) + 1
-
-    def set_pending(self, candidates: Candidates) -> None:
-        """Show a run's candidates; nothing changes until one is accepted."""
-        if candidates.run_id not in {r.id for r in self._runs}:
-            raise ValueError(f"run {candidates.run_id} is not in the run log")
-        self._pending = candidates
-        self._notify({"pending"})
-
-    def browse_pending(self, step: int) -> None:
-        if self._pending is not None:
-            self._pending.browse(step)
-            self._notify({"pending"})
-
-    def discard_pending(self) -> None:
-        if self._pending is not None:
-            self._pending = None
-            self._notify({"pending"})
-
-    def accept_pending(self) -> bool:
-        """Make the candidate on show the document (one undoable step); False if none."""
-        cand = self._pending
-        if cand is None:
-            return False
-        dx, dy = cand.offset
-        label = f"Accept {cand.operation.replace('_', ' ')}"
-        with self.gesture(label):  # discards the pending candidates, which we hold
-            self._set_image(cand.current, cand.offset)
-            if cand.operation == "generate":
-                self._original, self._origin = self._image, (0, 0)
-            else:
-                self._origin = (self._origin[0] + dx, self._origin[1] + dy)
-            self._boxes = tuple(
-                b.moved(dx, dy) for i, b in enumerate(self._boxes) if i != cand.box_index
-            )
-            self._growth, self._blank = Growth(), False
-            self._mask = np.zeros(self.grid_shape, dtype=bool)
-            self._runs = [
-                r.with_accepted(cand.index) if r.id == cand.run_id else r for r in self._runs
-            ]
-            self._touch("image", "mask", "boxes", "growth", "grid", "runs")
-        return True

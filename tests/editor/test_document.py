@@ -135,7 +135,7 @@ def test_candidates_browse_accept_is_one_undoable_step():
     before = doc.image.copy()
     assert doc.accept_pending()
     assert doc.pending is None and (doc.image == 20).all()
-    assert doc.mask.sum() == 0 and doc.boxes == ()  # used box and mask are consumed
+    assert doc.mask.sum() == 1 and len(doc.boxes) == 1  # they stay: the next run tries again
     assert doc.runs[-1].accepted == 1
     assert doc.history.undo_label == "Accept edit box"
     doc.undo()

@@ -48,7 +48,8 @@ def test_inpaint_changes_only_the_painted_cells(qtbot, opened):
     inside = cellmath.cells_to_pixels(selected, doc.shape, c)
     np.testing.assert_array_equal(doc.image[~inside], before[~inside])
     assert (doc.image[inside] != before[inside]).any()
-    assert doc.mask.sum() == 0 and doc.history.undo_label == "Accept inpaint"
+    # the mask stays, as a selection does: Ctrl+Enter tries the same cells again
+    assert (doc.mask == selected).all() and doc.history.undo_label == "Accept inpaint"
     doc.undo()
     np.testing.assert_array_equal(doc.image, before)
 
@@ -71,6 +72,7 @@ def test_outpaint_grows_and_keeps_the_old_pixels(qtbot, opened):
     old = doc.image[c:, :w]
     np.testing.assert_array_equal(old[~touched[c:, :w]], before[~touched[c:, :w]])
     assert not doc.growth.any
+    assert (doc.mask == cellmath.pixels_to_cells(touched, c)).all()  # the new cells, selected
     doc.undo()
     assert doc.shape == (h, w) and doc.growth.right == 3
     np.testing.assert_array_equal(doc.image, before)
@@ -93,4 +95,4 @@ def test_box_edit_changes_only_the_box_and_its_ring(qtbot, opened):
     inside = cellmath.cells_to_pixels(ring, doc.shape, c)
     np.testing.assert_array_equal(doc.image[~inside], before[~inside])
     assert (doc.image[inside] != before[inside]).any()
-    assert doc.boxes == ()  # the edited box is consumed by the accepted result
+    assert doc.boxes == (box,)  # the box stays for another try
