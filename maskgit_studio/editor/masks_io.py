@@ -1,4 +1,8 @@
-"""Import and export masks as greyscale PNG images the size of the document (white = edit)."""
+"""Import and export masks as greyscale PNG images the size of the document (white = edit).
+
+Import reads masks exactly as the command line does (``image_io.load_mask``: the one safe
+opener and the one rule for alpha), so a mask file selects the same cells in both.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
+from ..image_io import load_mask
 from .atomic import atomic_write
 from .cells import cells_to_pixels, pixels_to_cells
 
@@ -23,27 +28,11 @@ def export_mask(
 def import_mask(path: str | os.PathLike, shape_hw: tuple[int, int], cell: int) -> np.ndarray:
     """Read a mask image the size of the document into (rows, cols) cells.
 
-    A pixel is selected when its grey value (or alpha, for images with transparency) is >= 128;
-    a cell is selected when any of its pixels is.
+    A pixel is selected when it is white (see ``image_io.load_mask`` for alpha); a cell is
+    selected when any of its pixels is.
 
     Raises:
-        ValueError: unreadable image, or a size different from the document's.
+        ValueError: unreadable or unsupported image, or a size different from the document's.
     """
-    path = Path(path)
-    try:
-        with Image.open(path) as im:
-            im.load()
-            if im.mode in ("RGBA", "LA") or "transparency" in im.info:
-                grey = np.asarray(im.convert("RGBA"))[..., 3]
-            else:
-                grey = np.asarray(im.convert("L"))
-    except FileNotFoundError as exc:
-        raise ValueError(f"{path} does not exist") from exc
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ValueError(f"{path.name} is not a readable image ({exc})") from exc
-    if grey.shape != tuple(shape_hw):
-        raise ValueError(
-            f"the mask {path.name} is {grey.shape[1]}x{grey.shape[0]} px, "
-            f"the document is {shape_hw[1]}x{shape_hw[0]} px"
-        )
-    return pixels_to_cells(grey >= 128, cell)
+    pixels = load_mask(Path(path), tuple(shape_hw))
+    return pixels_to_cells(pixels, cell)

@@ -25,8 +25,8 @@ def test_import_uses_alpha_and_checks_size(tmp_path):
     rgba[20, 20, 3] = 255
     Image.fromarray(rgba).save(tmp_path / "a.png")
     assert import_mask(tmp_path / "a.png", (32, 32), 16).tolist() == [[0, 0], [0, 1]]
-    with pytest.raises(ValueError, match="32x32 px, the document is 48x32"):
+    with pytest.raises(ValueError, match="32x32 px but the image is 48x32"):
         import_mask(tmp_path / "a.png", (32, 48), 16)
     (tmp_path / "b.png").write_bytes(b"nope")
-    with pytest.raises(ValueError, match="not a readable image"):
+    with pytest.raises(ValueError, match="not an image in a supported format"):
         import_mask(tmp_path / "b.png", (32, 32), 16)
