@@ -55,7 +55,7 @@ class Target:
     target: float
     higher_is_better: bool = True
     floor: float | None = None  # the least that is acceptable while the target is missed
-    percent: bool = True  # render as a percentage
+    unit: str = "%"  # how a value shows: "%" (a fraction as a percentage), "pts", "" (as is)
 
 
 def _at(*path: str) -> Callable[[dict], Any]:
@@ -65,7 +65,7 @@ def _at(*path: str) -> Callable[[dict], Any]:
 # Quality targets of the default model (issue 9). The judge's own accuracy on real natural and
 # independent-backdrop scenes says whether its verdicts on generated images can be trusted.
 TARGETS = (
-    Target("tokenizer PSNR (dB)", _at("tokenizer", "psnr"), 28.0, floor=26.0, percent=False),
+    Target("tokenizer PSNR (dB)", _at("tokenizer", "psnr"), 28.0, floor=26.0, unit=""),
     Target("codebook usage", _at("tokenizer", "codebook_usage"), 0.90),
     Target("edge energy of reconstructions", _at("tokenizer", "edge_energy"), 0.85),
     Target(
@@ -73,16 +73,17 @@ TARGETS = (
         _at("tokenizer", "boundary_ratio"),
         1.2,
         higher_is_better=False,
-        percent=False,
+        unit="",
     ),
     Target("judge accuracy, real held-out", _at("judge", "accuracy_real"), 0.95),
     Target("judge accuracy, real independent-ground", _at("judge", "accuracy_independent"), 0.95),
     Target("judge accuracy, class samples", _at("class_conditional", "judge_accuracy"), 0.95),
     Target(
-        "class samples below reconstructions (points)",
+        "class samples below reconstructions",
         _samples_below_reconstructions,
         0.02,
         higher_is_better=False,
+        unit="pts",
     ),
     Target("worst class, class samples", _worst_class, 0.85),
     Target("judge accuracy, centre-box inpainting", _at("inpainting", "judge_accuracy"), 0.90),
@@ -91,7 +92,7 @@ TARGETS = (
         _at("class_conditional", "fd_ratio"),
         2.0,
         higher_is_better=False,
-        percent=False,
+        unit="",
     ),
 )
 
@@ -117,7 +118,7 @@ def check_targets(result: dict) -> list[dict]:
             "value": value,
             "target": t.target,
             "op": ">=" if t.higher_is_better else "<=",
-            "percent": t.percent,
+            "unit": t.unit,
             "met": met,
         }
         if t.floor is not None:
@@ -138,16 +139,16 @@ def target_status(row: dict) -> str:
 
 def target_text(row: dict) -> str:
     """The goal of a check_targets row, e.g. ">= 28.00 (floor 26.00)" or "<= 2.00"."""
-    percent = row.get("percent", True)
-    text = f"{row.get('op', '>=')} {_fmt(row['target'], percent=percent)}"
+    unit = row.get("unit", "%")
+    text = f"{row.get('op', '>=')} {_in_unit(row['target'], unit)}"
     if row.get("floor") is not None:
-        text += f" (floor {_fmt(row['floor'], percent=percent)})"
+        text += f" (floor {_in_unit(row['floor'], unit)})"
     return text
 
 
 def target_line(row: dict) -> str:
     """A check_targets row as one line, e.g. "codebook usage: 97.1% (target >= 90.0%) met"."""
-    value = _fmt(row["value"], percent=row.get("percent", True))
+    value = _in_unit(row["value"], row.get("unit", "%"))
     return f"{row['name']}: {value} (target {target_text(row)}) {target_status(row)}"
 
 
@@ -233,6 +234,13 @@ def _fmt(value: Any, digits: int = 2, percent: bool = False) -> str:
     return str(value)
 
 
+def _in_unit(value: Any, unit: str) -> str:
+    """A target's value: "%" shows a fraction as a percentage, "pts" as percentage points."""
+    if unit == "pts" and isinstance(value, float):
+        return f"{100 * value:.1f} pts"
+    return _fmt(value, percent=unit == "%")
+
+
 def _num(value: Any) -> str:
     """Distances (FD, KID) span orders of magnitude: four significant digits."""
     return "-" if value is None else f"{value:.4g}"
@@ -262,7 +270,7 @@ def render_markdown(result: dict) -> str:
     target_rows = [
         [
             row["name"],
-            _fmt(row["value"], percent=row.get("percent", "PSNR" not in row["name"])),
+            _in_unit(row["value"], row.get("unit", "%")),
             target_text(row),
             target_status(row),
         ]
@@ -382,11 +390,13 @@ def render_markdown(result: dict) -> str:
     inpaint = result.get("inpainting", {})
     context = inpaint.get("judge_accuracy_context_only")
     if context is not None:
+        empty = inpaint.get("context_only_no_object_share")
+        judged_empty = "" if empty is None else f", judged 'no object' {_fmt(empty, percent=True)}"
         lines += [
             "",
             f"Centre-box inpainting ({inpaint.get('box', 'centre box')}), judge accuracy from the "
-            f"context alone (box filled with the mean colour): {_fmt(context, percent=True)}; "
-            "inpainting should beat it.",
+            f"context alone (box filled with the mean colour): {_fmt(context, percent=True)}"
+            f"{judged_empty}; inpainting should beat it.",
         ]
     per_class = cond.get("per_class_accuracy") or {}
     if per_class:

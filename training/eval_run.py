@@ -44,10 +44,11 @@ class EvalOptions:
     """What ``evaluate`` does; the CLI flags map onto these fields."""
 
     samples: int = 240
+    inpaint_samples: int = 120
     scene_test: int = 240
     ablation: bool = True
     ablation_steps: tuple[int, ...] = (4, 8, 12, 16)
-    ablation_samples: int = 100
+    ablation_samples: int = 60
     seed: int = 0
     batch_size: int = 50
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
@@ -59,6 +60,8 @@ class EvalOptions:
     def __post_init__(self) -> None:
         if self.samples < 2:
             raise ValueError(f"--samples must be >= 2 (FD needs two samples), got {self.samples}")
+        if self.inpaint_samples < 2:
+            raise ValueError(f"--inpaint-samples must be >= 2, got {self.inpaint_samples}")
         if self.scene_test < 0:
             raise ValueError(f"--scene-test must be >= 0, got {self.scene_test}")
         if self.ablation and self.ablation_samples < 2:
@@ -289,23 +292,28 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
     result["class_conditional"] = _pop_private(cond)
     lap("class-conditional")
 
+    # The first inpaint_samples reference images (class-balanced blocks), boxes regenerated.
+    masked = reference.subset(torch.arange(min(options.inpaint_samples, len(reference))))
     inpaint_sampler = options.sampler.replace(start_iter=options.inpaint_start_iter)
     inpainted = inpaint_centre_box(
         bundle,
-        reference.images,
-        model_labels,
+        masked.images,
+        to_model[masked.labels],
         inpaint_sampler,
         options.seed + 1,
         options.batch_size,
     )
-    inpaint = _pop_private(_feature_scores(judge, inpainted, reference.labels, ref_feats))
-    blanked = blank_centre_box(bundle, reference.images)
-    context_only = judge.accuracy(blanked, reference.labels)
+    inpaint = _pop_private(_feature_scores(judge, inpainted, masked.labels, ref_feats))
+    blanked = blank_centre_box(bundle, masked.images)
+    context_only = judge.logits_and_features(blanked)[0].argmax(dim=1)
     grid = bundle.transformer_config.grid_size
     cells = int(centre_box_cells(grid, factor).sum())
     box_side = round(cells**0.5)
     inpaint |= {
-        "judge_accuracy_context_only": context_only,
+        "judge_accuracy_context_only": float((context_only == masked.labels).float().mean()),
+        "context_only_no_object_share": None
+        if empty_class is None
+        else float((context_only == empty_class).float().mean()),
         "box": f"centre {box_side}x{box_side} of {grid}x{grid} tokens (half width x half height)",
         "box_tokens": cells,
         "steps": inpaint_sampler.steps,

@@ -108,6 +108,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         f"{EvalOptions.samples}; a multiple of the class count keeps classes balanced)",
     )
     p.add_argument(
+        "--inpaint-samples",
+        type=int,
+        default=EvalOptions.inpaint_samples,
+        help=f"centre-box inpaintings, of the first reference images (default "
+        f"{EvalOptions.inpaint_samples})",
+    )
+    p.add_argument(
         "--scene-test",
         type=int,
         default=EvalOptions.scene_test,
@@ -118,8 +125,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--scale",
         type=float,
         default=1.0,
-        help="multiply every evaluation count (--samples, --ablation-samples, --judge-test, "
-        "--scene-test; not the judge's training) by this: 0.5 for a quicker, noisier report",
+        help="multiply every evaluation count (--samples, --inpaint-samples, --ablation-samples, "
+        "--judge-test, --scene-test; not the judge's training) by this: 0.5 for a quicker, "
+        "noisier report",
     )
     p.add_argument(
         "--ablation",
@@ -136,8 +144,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--ablation-samples",
         type=int,
-        default=60,
-        help="samples per ablation setting (default 60)",
+        default=EvalOptions.ablation_samples,
+        help=f"samples per ablation setting (default {EvalOptions.ablation_samples})",
     )
     p.add_argument(
         "--out",
@@ -231,6 +239,7 @@ def options_from_args(args: argparse.Namespace, bundle: ModelBundle) -> EvalOpti
     )
     return EvalOptions(
         samples=_scaled(args.samples, args.scale),
+        inpaint_samples=_scaled(args.inpaint_samples, args.scale),
         scene_test=_scaled(args.scene_test, args.scale),
         ablation=args.ablation == "on",
         ablation_steps=tuple(args.ablation_steps),

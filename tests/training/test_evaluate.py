@@ -23,10 +23,11 @@ from training.eval_report import (
     render_markdown,
     spearman,
     summarise_ablation,
+    target_line,
     target_status,
     target_text,
 )
-from training.evaluate import add_parser
+from training.evaluate import add_parser, options_from_args
 from training.judge import (
     JUDGE_SIZE,
     JudgeSettings,
@@ -207,6 +208,16 @@ def test_evaluate_rejects_bad_options(tiny_bundle_path, shapes_folder, tmp_path)
         args.func(args)
     with pytest.raises(SystemExit):
         _parse(["evaluate", "--ablation-steps", "4,x"])
+    bundle = load_bundle(tiny_bundle_path)
+    half = options_from_args(
+        _tiny_args(tiny_bundle_path, shapes_folder, tmp_path, "--scale", "0.5"), bundle
+    )
+    assert (half.samples, half.inpaint_samples, half.ablation_samples) == (3, 60, 2)
+    assert (half.judge.heldout_images, half.scene_test, half.judge.train_images) == (4, 120, 36)
+    with pytest.raises(ValueError, match="--scale"):
+        options_from_args(
+            _tiny_args(tiny_bundle_path, shapes_folder, tmp_path, "--scale", "0"), bundle
+        )
 
 
 def test_evaluate_refuses_data_without_the_models_classes(tiny_bundle_path, tmp_path):
@@ -313,7 +324,7 @@ def tiny_procedural_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_evaluate_on_procedural_scenes_end_to_end(tiny_procedural_bundle, tmp_path):
     out = tmp_path / "eval"
     argv = ["evaluate", "--model", str(tiny_procedural_bundle), "--out", str(out),
-            "--samples", "12", "--scene-test", "6", "--judge-images", "60", "--judge-epochs",
+            "--samples", "12", "--inpaint-samples", "6", "--scene-test", "6", "--judge-images", "60", "--judge-epochs",
             "1", "--judge-test", "12", "--batch-size", "12", "--steps", "3", "--device", "cpu",
             "--threads", "1"]  # fmt: skip
     assert cli_main(argv) == 0
@@ -340,6 +351,7 @@ def test_evaluate_on_procedural_scenes_end_to_end(tiny_procedural_bundle, tmp_pa
     assert result["reconstructions"]["samples"] == 12
     assert result["reconstructions"]["of_reference_images"] is False
     inpaint = result["inpainting"]
+    assert inpaint["samples"] == 6 and 0 <= inpaint["context_only_no_object_share"] <= 1
     assert inpaint["box_tokens"] == 4 and inpaint["box"].startswith("centre 2x2 of 4x4 tokens")
     assert 0 <= inpaint["judge_accuracy_context_only"] <= 1
     assert "ablation" not in result
@@ -396,8 +408,11 @@ def test_targets_pass_fail_with_directions_and_floor():
     assert rows["edge energy of reconstructions"]["met"] is False
     boundary = rows["token-boundary gradient ratio, reconstructions"]
     assert boundary["met"] is True and boundary["op"] == "<="
-    gap = rows["class samples below reconstructions (points)"]
+    gap = rows["class samples below reconstructions"]
     assert gap["value"] == pytest.approx(0.01) and gap["met"] is True
+    assert (
+        target_line(gap) == "class samples below reconstructions: 1.0 pts (target <= 2.0 pts) met"
+    )
     assert rows["worst class, class samples"]["value"] == 0.8
     assert rows["worst class, class samples"]["met"] is False
     assert rows["judge accuracy, centre-box inpainting"]["met"] is True  # >= 90 %, inclusive
