@@ -49,7 +49,7 @@ def mask_ratio(
         ratio = torch.arccos(r.clamp(-1, 1)) / (math.pi / 2)
     else:
         raise ValueError(f"unknown schedule {schedule!r}; choose from {', '.join(SCHEDULES)}")
-    ratio = ratio.expand(torch.broadcast_shapes(r.shape, log2_n.shape))
+    ratio = torch.broadcast_tensors(ratio, log2_n)[0]  # (not broadcast_shapes: imports sympy)
     return ratio.clamp(1e-6, 1.0).float()
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.overrides import TorchFunctionMode
 
 from ..config import TokenizerConfig, TransformerConfig
 from ..transformer import MaskGitTransformer
@@ -226,9 +227,34 @@ def convert_state(
     return state
 
 
+class _SkipInit(TorchFunctionMode):
+    """Skips initialisation while reference modules are built: ``torch.nn.init`` calls and
+    in-place tensor ops (``div_``, ``normal_``, ...) return their tensor, random factories
+    return ``torch.empty``. On the meta device those ops run Python meta kernels whose first
+    use imports sympy (and torch._dynamo): seconds of start-up for values thrown away."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        if getattr(func, "__module__", None) == "torch.nn.init":
+            return args[0] if args else kwargs["tensor"]
+        in_place = name.endswith("_") and not name.startswith("_")
+        if in_place and args and isinstance(args[0], torch.Tensor) and args[0].is_meta:
+            return args[0]  # in-place initialisation of a meta tensor
+        if func in (torch.randn, torch.rand):
+            kwargs.pop("generator", None)
+            return torch.empty(*args, **kwargs)
+        return func(*args, **kwargs)
+
+
+def _on_meta(cls, config):
+    """``cls(config)`` with meta tensors and no initialisation (shapes only)."""
+    with torch.device("meta"), _SkipInit():
+        return cls(config)
+
+
 def _build(cls, config, state: dict[str, torch.Tensor]):
-    with torch.device("meta"):  # no random init: the converted tensors are assigned as-is
-        module = cls(config)
+    module = _on_meta(cls, config)  # no random init: the converted tensors are assigned as-is
     module.load_state_dict(state, strict=True, assign=True)
     return module.eval()
 
@@ -290,8 +316,7 @@ def convert_official(
     log.info("official tokenizer: %s", tok_cfg)
     log.info("official transformer: %s", tr_cfg)
 
-    with torch.device("meta"):
-        tok_ref, tr_ref = Tokenizer(tok_cfg), MaskGitTransformer(tr_cfg)
+    tok_ref, tr_ref = _on_meta(Tokenizer, tok_cfg), _on_meta(MaskGitTransformer, tr_cfg)
     tok_state = convert_state(
         tokenizer_flat, tok_ref, tokenizer_rules(tok_cfg), "the tokenizer checkpoint"
     )
