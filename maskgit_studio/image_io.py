@@ -168,7 +168,11 @@ def to_rgb_array(image: Image.Image) -> np.ndarray:
 
 
 def load_image(
-    source: ImageSource, max_pixels: int = MAX_PIXELS, *, name: str | None = None
+    source: ImageSource,
+    max_pixels: int = MAX_PIXELS,
+    *,
+    name: str | None = None,
+    formats: tuple[str, ...] = SUPPORTED_FORMATS,
 ) -> np.ndarray:
     """Read an image (a path, or an image file's bytes) as (H, W, 3) uint8 RGB.
 
@@ -178,7 +182,7 @@ def load_image(
         ValueError: unreadable, unsupported or too large (one-line message).
     """
     label = name or (Path(source).name if not isinstance(source, bytes) else "the image")
-    with open_image(source, max_pixels, name=name) as image, _decoding(label):
+    with open_image(source, max_pixels, name=name, formats=formats) as image, _decoding(label):
         image.load()
         return to_rgb_array(image)
 

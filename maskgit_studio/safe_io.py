@@ -64,7 +64,7 @@ def open_regular(
     try:
         fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise UnreadableFile(f"{what} not found: {path}") from None
+        raise UnreadableFile(f"{path} does not exist") from None
     except IsADirectoryError:  # Windows cannot open folders
         raise UnreadableFile(f"{path} is a folder, not a {what}") from None
     except OSError as exc:

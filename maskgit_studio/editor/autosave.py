@@ -1,8 +1,10 @@
 """Autosave to the state folder after every change, and recovery after a crash.
 
 Each running app owns a session: ``<id>.mgstudio`` (the latest autosave, written atomically)
-and ``<id>.lock`` (JSON: pid, start time, the project path). A clean exit removes both. On the
-next launch, a session whose process is gone is offered for recovery.
+and ``<id>.lock`` (JSON: pid, the process's start time, the project path). A clean exit removes
+both. On the next launch, a session whose process is gone is offered for recovery; a pid that is
+alive but belongs to a process started at another time (the pid was reused after the crash) is
+gone too.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import contextlib
 import json
 import logging
 import os
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
+from ..safe_io import UnreadableFile, read_capped
 from .atomic import atomic_write_bytes
 from .document import Document
 from .project import (
@@ -31,6 +35,7 @@ from .project import (
 log = logging.getLogger(__name__)
 
 APP_NAME = "maskgit-studio"
+MAX_LOCK_BYTES = 64 * 1024
 
 
 def state_dir() -> Path:
@@ -59,6 +64,37 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started, as an opaque token (None: no such process, or unknown).
+
+    Linux: the start time in clock ticks from /proc; macOS and the BSDs: ``ps -o lstart``.
+    """
+    with contextlib.suppress(OSError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return f"ticks:{fields[19]}"
+    if os.name == "posix" and not Path("/proc/self/stat").exists():
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            out = subprocess.run(
+                ["ps", "-o", "lstart=", "-p", str(pid)],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            ).stdout.strip()
+            return f"lstart:{out}" if out else None
+    return None
+
+
+def _session_alive(pid: int, started: object) -> bool:
+    """True while the session that wrote a lock may still be running."""
+    if not _pid_alive(pid):
+        return False
+    if not isinstance(started, str):  # an old lock: the pid is all we know
+        return True
+    now = _process_start(pid)
+    return now is None or now == started  # another start time: the pid was reused
+
+
 class Autosaver:
     """This process's autosave session.
 
@@ -79,6 +115,7 @@ class Autosaver:
     def _write_lock(self, project: Path | None, source: Path | None) -> None:
         info = {
             "pid": os.getpid(),
+            "process_start": _own_process_start(),
             "started": time.time(),
             "project": project and str(project),
             "source": source and str(source),
@@ -158,14 +195,34 @@ def find_recoverable(folder: Path | None = None) -> list[Recovery]:
         lock = save.with_suffix(".lock")
         project = source = None
         try:
-            info = json.loads(lock.read_text())
-            if _pid_alive(int(info["pid"])):
+            info = json.loads(read_capped(lock, MAX_LOCK_BYTES, "autosave lock"))
+            if not isinstance(info, dict) or type(info.get("pid")) is not int or info["pid"] < 1:
+                raise ValueError("not a lock written by the studio")
+            if _session_alive(info["pid"], info.get("process_start")):
                 continue
-            project = Path(info["project"]) if info.get("project") else None
-            source = Path(info["source"]) if info.get("source") else None
-        except FileNotFoundError:
-            pass  # the lock went first on a clean exit that was cut short: still recoverable
-        except (ValueError, KeyError, TypeError, OSError) as exc:
+            project = _path_or_none(info.get("project"))
+            source = _path_or_none(info.get("source"))
+        except UnreadableFile as exc:
+            if lock.exists() or lock.is_symlink():
+                log.warning("ignoring unreadable autosave lock %s: %s", lock, exc)
+            # else: the lock went first on a clean exit that was cut short: still recoverable
+        except (ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
             log.warning("ignoring unreadable autosave lock %s: %s", lock, exc)
+        if not save.is_file():
+            continue
         found.append(Recovery(save, lock, save.stat().st_mtime, project, source))
     return sorted(found, key=lambda r: r.saved_at, reverse=True)
+
+
+def _path_or_none(value: object) -> Path | None:
+    return Path(value) if isinstance(value, str) and value and len(value) < 4096 else None
+
+
+_own_start: dict[int, str | None] = {}
+
+
+def _own_process_start() -> str | None:
+    pid = os.getpid()  # per pid: a forked child is another process
+    if pid not in _own_start:
+        _own_start[pid] = _process_start(pid)
+    return _own_start[pid]

@@ -6,6 +6,12 @@ Members:
     original.png  the image as first opened (absent when it is the document image)
     runs.json     the run log: token logs + requests (seed, parameters), enough to replay
 Candidates waiting to be accepted and the undo history are not stored.
+
+Reading treats the file as hostile: it must be a regular file (no FIFO, no /dev/zero) of at
+most ``MAX_PROJECT_BYTES`` with at most ``MAX_ENTRIES`` entries; only the members above are
+read, each up to its own cap (``MEMBER_LIMITS``, so a zip bomb inflates no further); images go
+through the one safe image opener (PNG only, the pixel limit); every JSON field is checked for
+type and range (``project_check``) before anything is built. Every failure is a ProjectError.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ import io
 import json
 import logging
 import os
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +30,11 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ..image_io import load_image
+from ..safe_io import UnreadableFile, open_regular
 from .atomic import atomic_write
-from .cells import grid_shape
 from .document import Document
+from .project_check import Meta, check_meta, check_runs
 from .runs import RunRecord
 from .shapes import Box, Growth
 from .snapshot import Snapshot
@@ -34,6 +44,15 @@ log = logging.getLogger(__name__)
 PROJECT_SUFFIX = ".mgstudio"
 FORMAT = "maskgit-studio-project"
 FORMAT_VERSION = 1
+
+MAX_PROJECT_BYTES = 2 * 2**30
+MAX_ENTRIES = 0xFFFF  # members in the zip's directory (the studio writes four)
+MEMBER_LIMITS = {
+    "project.json": 16 * 2**20,
+    "runs.json": 256 * 2**20,
+    "image.png": 512 * 2**20,
+    "original.png": 512 * 2**20,
+}
 
 
 class ProjectError(ValueError):
@@ -67,23 +86,20 @@ def encode_png(image: np.ndarray, level: int = 6) -> bytes:
     return buffer.getvalue()
 
 
-def _decode_png(data: bytes, name: str) -> np.ndarray:
+def _decode_png(data: bytes, path: Path, member: str) -> np.ndarray:
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            return np.asarray(im.convert("RGB"), dtype=np.uint8)
-    except (OSError, ValueError) as exc:
-        raise ProjectError(f"the project's {name} is damaged ({exc})") from exc
+        return load_image(data, name=member, formats=("PNG",))
+    except ValueError as exc:
+        raise ProjectError(f"{path.name} is damaged: {exc}") from None
 
 
 def _mask_rows(mask: np.ndarray) -> list[str]:
     return ["".join("#" if v else "." for v in row) for row in mask]
 
 
-def _mask_from_rows(rows: list[str], shape: tuple[int, int]) -> np.ndarray:
-    mask = np.array([[c == "#" for c in row] for row in rows], dtype=bool).reshape(-1, shape[1])
-    if mask.shape != shape:
-        raise ProjectError(f"the project's mask has {mask.shape} cells, expected {shape}")
-    return mask
+def _mask_from_rows(rows: tuple[str, ...], shape: tuple[int, int]) -> np.ndarray:
+    mask = np.frombuffer("".join(rows).encode("ascii"), dtype=np.uint8) == ord("#")
+    return mask.reshape(shape)
 
 
 def project_json(doc: Document) -> dict[str, Any]:
@@ -175,57 +191,128 @@ def load_project(path: str | os.PathLike) -> Document:
     """Read a project file into a new Document (history empty, run log restored).
 
     Raises:
-        ProjectError: the file is missing, not a project, from a newer version, or damaged.
+        ProjectError: the file is missing, not a regular file, too large, not a project, from a
+            newer version, or damaged in any way (one message naming the file).
     """
     path = Path(path)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = {name: archive.read(name) for name in archive.namelist()}
-    except FileNotFoundError as exc:
-        raise ProjectError(f"{path} does not exist") from exc
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ProjectError(f"{path.name} is not a maskgit-studio project ({exc})") from exc
+    members = _read_members(path)
     for required in ("project.json", "image.png"):
         if required not in members:
             raise ProjectError(f"{path.name} is not a maskgit-studio project ({required} missing)")
-    try:
-        meta = json.loads(members["project.json"])
-        runs = json.loads(members.get("runs.json", b"[]"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ProjectError(f"{path.name} is damaged ({exc})") from exc
-    if meta.get("format") != FORMAT:
+    meta = _json(members["project.json"], path, "project.json")
+    if type(meta) is not dict or meta.get("format") != FORMAT:
         raise ProjectError(f"{path.name} is not a maskgit-studio project")
-    if int(meta.get("version", 0)) > FORMAT_VERSION:
+    version = meta.get("version")
+    if type(version) is not int or version < 1:
+        raise ProjectError(f"{path.name} is damaged: version {version!r} is not a format version")
+    if version > FORMAT_VERSION:
         raise ProjectError(
-            f"{path.name} was written by a newer maskgit-studio (format {meta['version']}); "
+            f"{path.name} was written by a newer maskgit-studio (format {version}); "
             "please update the app"
         )
     try:
-        return _build(path, meta, members, runs)
+        checked = check_meta(meta)
+        runs = check_runs(_json(members.get("runs.json", b"[]"), path, "runs.json"))
+        return _build(path, checked, members, runs)
     except ProjectError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ProjectError(f"{path.name} is damaged ({exc})") from exc
+    except (KeyError, TypeError, ValueError, OverflowError, IndexError, MemoryError) as exc:
+        raise ProjectError(f"{path.name} is damaged: {_one_line(exc)}") from None
 
 
-def _build(path: Path, meta: dict, members: dict[str, bytes], runs: list) -> Document:
-    image = _decode_png(members["image.png"], "image")
-    if list(image.shape[:2]) != list(meta["size"]):
-        raise ProjectError(f"the project's image is {image.shape[:2]}, expected {meta['size']}")
-    factor, scale = int(meta["factor"]), int(meta["scale"])
-    grid = grid_shape(image.shape[0], image.shape[1], factor * scale)
+def _one_line(exc: BaseException) -> str:
+    return " ".join((str(exc) or type(exc).__name__).split())[:300]
+
+
+def _read_members(path: Path) -> dict[str, bytes]:
+    """The known members, each read up to its cap; nothing else is read."""
+    try:
+        handle = open_regular(path, "project file", MAX_PROJECT_BYTES)
+    except UnreadableFile as exc:
+        raise ProjectError(str(exc)) from None
+    members: dict[str, bytes] = {}
+    with handle:
+        try:
+            _check_entry_count(handle, path)
+            with zipfile.ZipFile(handle) as archive:
+                for name, limit in MEMBER_LIMITS.items():
+                    try:
+                        info = archive.getinfo(name)
+                    except KeyError:
+                        continue
+                    if info.file_size > limit:
+                        raise ProjectError(_too_large(path, name, limit))
+                    with archive.open(info) as member:
+                        data = member.read(limit + 1)
+                    if len(data) > limit:  # the directory lied about the size
+                        raise ProjectError(_too_large(path, name, limit))
+                    members[name] = data
+        except ProjectError:
+            raise
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            zlib.error,
+            struct.error,
+            OSError,
+            EOFError,
+            ValueError,
+            RuntimeError,  # encrypted members
+            NotImplementedError,  # unknown compression methods
+        ) as exc:
+            raise ProjectError(
+                f"{path.name} is not a maskgit-studio project or is damaged ({_one_line(exc)})"
+            ) from None
+    return members
+
+
+def _too_large(path: Path, name: str, limit: int) -> str:
+    return f"{path.name} is damaged: its {name} is larger than {limit // 2**20} MiB"
+
+
+def _check_entry_count(handle: Any, path: Path) -> None:
+    """Refuse a zip whose directory lists more than MAX_ENTRIES members, before parsing it."""
+    size = handle.seek(0, io.SEEK_END)
+    tail_len = min(size, 22 + 0xFFFF)
+    handle.seek(size - tail_len)
+    tail = handle.read(tail_len)
+    handle.seek(0)
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or end + 22 > len(tail):
+        raise ProjectError(f"{path.name} is not a maskgit-studio project (not a zip file)")
+    (entries,) = struct.unpack("<H", tail[end + 10 : end + 12])
+    if entries >= MAX_ENTRIES:
+        raise ProjectError(f"{path.name} is not a maskgit-studio project (too many members)")
+
+
+def _json(data: bytes, path: Path, name: str) -> Any:
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise ProjectError(
+            f"{path.name} is damaged: {name} is not valid JSON ({_one_line(exc)})"
+        ) from None
+
+
+def _build(path: Path, meta: Meta, members: dict[str, bytes], runs: list) -> Document:
+    image = _decode_png(members["image.png"], path, "image.png")
+    if tuple(image.shape[:2]) != meta.size:
+        raise ProjectError(
+            f"{path.name} is damaged: its image is {image.shape[1]}x{image.shape[0]}, "
+            f"project.json says {meta.size[1]}x{meta.size[0]}"
+        )
     original = members.get("original.png")
     parts = Snapshot(
-        mask=_mask_from_rows(meta["mask"], grid),
-        boxes=tuple(Box.from_json(b) for b in meta["boxes"]),
-        growth=Growth.from_json(meta["growth"]),
-        factor=factor,
-        scale=scale,
-        original=_decode_png(original, "original") if original is not None else image,
-        origin=(int(meta["origin"][0]), int(meta["origin"][1])),
-        blank=bool(meta["blank"]),
+        mask=_mask_from_rows(meta.mask, meta.grid),
+        boxes=tuple(Box.from_json(b) for b in meta.boxes),
+        growth=Growth(*meta.growth),
+        factor=meta.factor,
+        scale=meta.scale,
+        original=image if original is None else _decode_png(original, path, "original.png"),
+        origin=meta.origin,
+        blank=meta.blank,
     )
     doc = Document.from_parts(image, parts, [RunRecord.from_json(r) for r in runs])
     doc.path = path
-    doc.source = Path(meta["source"]) if meta.get("source") else None
+    doc.source = Path(meta.source) if meta.source else None
     return doc

@@ -9,6 +9,7 @@ that was undone; a run that made the whole canvas (a generation) replaces it.
 from __future__ import annotations
 
 import base64
+import binascii
 import io
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,6 +17,8 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from ..image_io import DECODE_ERRORS, open_image
 
 
 def png_text(image: np.ndarray) -> str:
@@ -26,14 +29,14 @@ def png_text(image: np.ndarray) -> str:
 
 
 def png_array(text: str, mode: str = "RGB") -> np.ndarray:
-    """The array of ``png_text`` (ValueError when it is not a PNG)."""
+    """The array of ``png_text`` (ValueError when it is not a PNG, or over the pixel limit:
+    read with the one safe image opener)."""
     try:
-        with Image.open(io.BytesIO(base64.b64decode(text, validate=True))) as im:
-            if im.format != "PNG":
-                raise ValueError("not a PNG")
+        data = base64.b64decode(text, validate=True)
+        with open_image(data, name="a run's stored picture", formats=("PNG",)) as im:
             return np.asarray(im.convert(mode), dtype=np.uint8)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"a run's stored picture is damaged ({exc})") from exc
+    except (*DECODE_ERRORS, binascii.Error) as exc:
+        raise ValueError(f"a run's stored picture is damaged ({exc})") from None
 
 
 @dataclass(frozen=True)

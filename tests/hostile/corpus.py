@@ -223,7 +223,7 @@ def _run(shape=(1, 4, 6), **changes) -> dict:
 def _zip_bomb(members: dict[str, bytes], name: str, mib: int, tail: bytes = b"") -> bytes:
     """A zip whose member ``name`` inflates to ``mib`` MiB of spaces (written in chunks)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for member, data in members.items():
             archive.writestr(member, data)
         with archive.open(name, "w", force_zip64=True) as handle:
@@ -311,7 +311,7 @@ def hostile_projects(folder: Path) -> dict[str, Path]:
         "run-request-list": lambda: project(**{"runs.json": json.dumps([_run(request=[1])]).encode()}),
         "run-nested-100k": lambda: project(**{"runs.json": _nested(100_000)}),
         "member-zip-bomb": lambda: _zip_bomb(
-            {"project.json": meta, "image.png": image}, "runs.json", 100, b"[]"
+            {"project.json": meta, "image.png": image}, "runs.json", 300, b"[]"
         ),
         "meta-zip-bomb": lambda: _zip_bomb({"image.png": image}, "project.json", 100, b"{}"),
         "many-members": lambda: _zip(
