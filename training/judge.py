@@ -170,9 +170,12 @@ class JudgeSettings:
     independent-backdrop and no-object scenes (procedural data only; the rest are natural).
     """
 
-    train_images: int = 6000
+    # 5000 scenes x 3 epochs: about 2 minutes on one CPU thread (rendering included); on a
+    # held-out set 99.8 % natural, 99.3 % independent-ground, 100 % no-object (6000 x 3 and
+    # 4000 x 4 scored the same within a point).
+    train_images: int = 5000
     heldout_images: int = 600
-    epochs: int = 6
+    epochs: int = 3
     batch_size: int = 64
     lr: float = 3e-3
     weight_decay: float = 5e-4
