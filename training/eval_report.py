@@ -400,11 +400,15 @@ def render_markdown(result: dict) -> str:
         ]
     per_class = cond.get("per_class_accuracy") or {}
     if per_class:
-        lines += [
-            "",
-            "Per-class judge accuracy (class-conditional): "
-            + ", ".join(f"{name} {_fmt(acc, percent=True)}" for name, acc in per_class.items()),
-        ]
+        empty = cond.get("per_class_no_object") or {}
+        lines += ["", "Class-conditional samples per class:", ""]
+        lines += _table(
+            ["class", "judge accuracy", "judged 'no object'"],
+            [
+                [name, _fmt(acc, percent=True), _fmt(empty.get(name), percent=True)]
+                for name, acc in per_class.items()
+            ],
+        )
 
     ablation = result.get("ablation")
     if ablation:

@@ -158,6 +158,7 @@ def _feature_scores(judge: Judge, images: torch.Tensor, labels: torch.Tensor, re
         "kid": kid,
         "kid_std": kid_std,
         "_correct": correct,
+        "_predicted": predicted,
     }
 
 
@@ -286,6 +287,13 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
         for k, name in enumerate(bundle.class_names)
         if bool((model_labels == k).any())
     }
+    if empty_class is not None:
+        judged_empty = cond["_predicted"] == empty_class
+        cond["per_class_no_object"] = {
+            name: float(judged_empty[model_labels == k].float().mean())
+            for k, name in enumerate(bundle.class_names)
+            if bool((model_labels == k).any())
+        }
     cond["fd_ratio"] = _ratio(cond["fd"], result["reconstructions"]["fd"])
     cond["edge_energy"] = metrics.edge_energy_ratio(samples, reference.floats())
     cond["boundary_ratio"] = metrics.token_boundary_ratio(samples, factor)

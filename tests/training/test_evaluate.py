@@ -347,6 +347,8 @@ def test_evaluate_on_procedural_scenes_end_to_end(tiny_procedural_bundle, tmp_pa
     cond = result["class_conditional"]
     assert cond["samples"] == 12 and set(cond["per_class_accuracy"]) == set(CLASS_NAMES)
     assert 0 <= cond["no_object_share"] <= 1 and cond["edge_energy"] > 0
+    shares = [cond["per_class_no_object"][name] for name in CLASS_NAMES]
+    assert np.mean(shares) == pytest.approx(cond["no_object_share"])  # one sample per class
     assert cond["fd_ratio"] == pytest.approx(cond["fd"] / result["reconstructions"]["fd"])
     assert result["reconstructions"]["samples"] == 12
     assert result["reconstructions"]["of_reference_images"] is False
@@ -364,6 +366,7 @@ def test_evaluate_on_procedural_scenes_end_to_end(tiny_procedural_bundle, tmp_pa
     markdown = (out / "evaluate.md").read_text()
     assert "real independent-ground" in markdown and "judged 'no object'" in markdown
     assert "FD(samples) / FD(reconstructions)" in markdown and "boundary ratio" in markdown
+    assert "| house |" in markdown  # the per-class table
 
 
 def test_procedural_evaluation_images_are_held_out():
