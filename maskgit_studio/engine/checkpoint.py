@@ -3,6 +3,13 @@
 Tensors are named ``tokenizer.*`` and ``transformer.*``; the metadata key ``maskgit_studio``
 holds JSON with format_version, both configs, class names, image size and provenance. Nothing is
 ever unpickled.
+
+Loading treats the file as hostile: it must be a regular file with a bounded header; the
+metadata is checked for types (an object of the expected fields, a list of class-name strings)
+and the configs for types, ranges and caps (``config.py``) before anything is built. Then the
+header's tensor names, shapes and dtypes are compared with a shape-only plan (the networks built
+on the meta device: no memory, no initialisation) before a single weight is read. Every failure
+is one CheckpointError.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +28,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from torch.overrides import TorchFunctionMode
 
+from ..safe_io import UnreadableFile, atomic_output, open_regular
 from .config import TokenizerConfig, TransformerConfig, config_from_dict, config_to_dict
 from .transformer import MaskGitTransformer
 from .vqgan import Tokenizer
@@ -36,6 +44,10 @@ FORMAT_VERSION = 1
 METADATA_KEY = "maskgit_studio"
 ALLOWED_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 MAX_HEADER_BYTES = 16 * 1024 * 1024
+MAX_CLASSES = 1 << 20
+MAX_CLASS_NAME = 1000  # characters
+# safetensors dtype names of the header -> the torch dtypes a bundle may store
+HEADER_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
 
 
 class CheckpointError(ValueError):
@@ -116,31 +128,38 @@ def save_bundle(
         "provenance": provenance or {},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps(meta)})
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; a model file is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Keeps a replaced file's mode; a new one gets 0666 & ~umask (no unconditional 0644).
+    with atomic_output(path) as tmp:
+        try:
+            save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(meta)})
+        except SafetensorsError as exc:  # a full disk arrives as the library's own error
+            raise _as_os_error(exc, path) from None
     return path
 
 
+def _as_os_error(exc: BaseException, path: Path) -> OSError:
+    """safetensors reports I/O errors as text ("... (os error 28)"): make it an OSError."""
+    found = re.search(r"os error (\d+)", str(exc))
+    code = int(found[1]) if found else 5  # EIO
+    return OSError(code, os.strerror(code), str(path))
+
+
 def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
-    """The bundle's metadata dict, after checking the file is a safetensors file at all."""
+    """The bundle's metadata dict, after checking the file is a safetensors file at all and the
+    metadata has the expected shape (an object; configs objects; class names strings)."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CheckpointError(f"model file not found: {path}")
-    with open(path, "rb") as fh:
-        head = fh.read(8)
+    try:
+        with open_regular(path, "model file") as fh:
+            head = fh.read(8)
+            size = os.fstat(fh.fileno()).st_size
+    except UnreadableFile as exc:
+        raise CheckpointError(str(exc)) from None
     if len(head) < 8:
         raise CheckpointError(f"{path.name} is not a model file (it is empty or truncated)")
     header_len = int.from_bytes(head, "little")
-    if header_len > MAX_HEADER_BYTES or header_len + 8 > path.stat().st_size:
+    if header_len > MAX_HEADER_BYTES or header_len + 8 > size:
         raise CheckpointError(
             f"{path.name} is not a valid .safetensors model file (bad header; a pickle or a "
             "truncated download?)"
@@ -154,18 +173,40 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(f"{path.name} has no maskgit-studio metadata (not a studio model)")
     try:
         meta = json.loads(raw)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         raise CheckpointError(f"{path.name} has corrupt metadata") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path.name} has corrupt metadata (not an object)")
     version = meta.get("format_version")
-    if version != FORMAT_VERSION:
+    if type(version) is not int or version != FORMAT_VERSION:
         raise CheckpointError(
             f"{path.name} has format version {version!r}; this studio reads version {FORMAT_VERSION}"
         )
+    _check_metadata(path, meta)
     return meta
 
 
-def _load_state(path: Path, prefix: str, module: torch.nn.Module, fh: Any) -> None:
-    expected = module.state_dict()
+def _check_metadata(path: Path, meta: dict[str, Any]) -> None:
+    for key in ("tokenizer", "transformer"):
+        if not isinstance(meta.get(key), dict):
+            raise CheckpointError(f"{path.name} has invalid metadata: {key} is not an object")
+    names = meta.get("class_names")
+    if (
+        not isinstance(names, list)
+        or len(names) > MAX_CLASSES
+        or not all(isinstance(n, str) and len(n) <= MAX_CLASS_NAME for n in names)
+    ):
+        raise CheckpointError(
+            f"{path.name} has invalid metadata: class_names must be a list of names"
+        )
+    if not isinstance(meta.get("provenance", {}), dict):
+        raise CheckpointError(f"{path.name} has invalid metadata: provenance is not an object")
+
+
+def _check_plan(path: Path, prefix: str, module: torch.nn.Module, fh: Any) -> None:
+    """Compare the header's tensor names, shapes and dtypes with the module's (a meta-device
+    module: its state dict is a shape-only plan) before any tensor data is read."""
+    expected = {name: tuple(t.shape) for name, t in module.state_dict().items()}
     present = {k[len(prefix) :] for k in fh.keys() if k.startswith(prefix)}
     missing = sorted(set(expected) - present)
     unexpected = sorted(present - set(expected))
@@ -175,6 +216,21 @@ def _load_state(path: Path, prefix: str, module: torch.nn.Module, fh: Any) -> No
             f"(missing: {missing[:3]}{'...' if len(missing) > 3 else ''}, "
             f"unexpected: {unexpected[:3]}{'...' if len(unexpected) > 3 else ''})"
         )
+    for name, shape in expected.items():
+        info = fh.get_slice(prefix + name)
+        found = tuple(info.get_shape())
+        if found != shape:
+            raise CheckpointError(
+                f"{path.name}: {prefix}{name} has shape {found}, expected {shape}"
+            )
+        if info.get_dtype() not in HEADER_DTYPES:
+            raise CheckpointError(
+                f"{path.name}: {prefix}{name} has unsupported dtype {info.get_dtype()}"
+            )
+
+
+def _load_state(path: Path, prefix: str, module: torch.nn.Module, fh: Any) -> None:
+    expected = module.state_dict()
     state = {}
     for name, ref in expected.items():
         tensor = fh.get_tensor(prefix + name)
@@ -233,17 +289,22 @@ def load_bundle(path: str | os.PathLike, device: str | torch.device = "cpu") -> 
     try:
         tok_cfg = config_from_dict(TokenizerConfig, meta["tokenizer"])
         tr_cfg = config_from_dict(TransformerConfig, meta["transformer"])
-        class_names = [str(n) for n in meta["class_names"]]
+        class_names = list(meta["class_names"])
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path.name} has invalid model configuration: {exc}") from None
     check_compatible(tok_cfg, tr_cfg, class_names)
-    with torch.device("meta"), _SkipMetaInit():
-        tokenizer, transformer = Tokenizer(tok_cfg), MaskGitTransformer(tr_cfg)
+    try:  # the configs are capped, so building on the meta device takes milliseconds
+        with torch.device("meta"), _SkipMetaInit():
+            tokenizer, transformer = Tokenizer(tok_cfg), MaskGitTransformer(tr_cfg)
+    except (ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{path.name} has an unusable model configuration: {exc}") from None
     try:
         with safe_open(str(path), framework="pt") as fh:
+            _check_plan(path, "tokenizer.", tokenizer, fh)
+            _check_plan(path, "transformer.", transformer, fh)
             _load_state(path, "tokenizer.", tokenizer, fh)
             _load_state(path, "transformer.", transformer, fh)
-    except SafetensorsError as exc:
+    except (SafetensorsError, RuntimeError, OSError) as exc:
         raise CheckpointError(f"{path.name} is damaged: {exc}") from None
     tokenizer.to(device).eval()
     transformer.to(device).eval()

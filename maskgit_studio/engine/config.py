@@ -1,13 +1,95 @@
 """Frozen model and sampler configurations.
 
-A checkpoint stores these configs as JSON; the loader rebuilds the models from them alone.
+A checkpoint stores these configs as JSON; the loader rebuilds the models from them alone. Model
+files may come from anywhere, so every field is checked on construction: its type (``True`` is
+not a number, ``"2"`` is not an int), its range (positive sizes, positive epsilons, a dropout in
+[0, 1)) and sane caps (``MODEL_LIMITS``, and at most ``MAX_PARAMETERS`` parameters), so an
+absurd config is refused in microseconds instead of building a network for minutes. Sampler
+settings are checked the same way (finite temperatures, at most ``MAX_STEPS`` steps: the token
+log stores steps as int16).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
+
+# Caps far above every real model (the official 512 px MaskGIT: 24 layers, 768 wide, 1024 codes)
+# and far below what would take minutes or gigabytes to build.
+MODEL_LIMITS = {
+    "image_size": 4096,
+    "in_channels": 16,
+    "base_channels": 2048,
+    "channel_mult": 64,  # each entry
+    "levels": 8,  # entries of channel_mult / unshuffle_factors
+    "unshuffle_factor": 16,
+    "num_res_blocks": 16,
+    "codebook_size": 1 << 20,
+    "code_dim": 4096,
+    "norm_groups": 2048,
+    "num_classes": 1 << 20,
+    "grid_size": 256,
+    "hidden_size": 16384,
+    "num_layers": 256,
+    "num_heads": 256,
+    "mlp_size": 65536,
+}
+MAX_PARAMETERS = 4_000_000_000  # per network: 16 GB of float32
+MAX_STEPS = 1024  # decoding iterations (the token log's commit order is int16)
+MAX_TEMPERATURE = 1000.0
+MAX_GUIDANCE = 1000.0
+
+
+def _check_int(config: Any, name: str, lo: int, hi: int) -> int:
+    value = getattr(config, name)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be a whole number, not {value!r}")
+    value = int(value)
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be in {lo}..{hi}, got {value}")
+    object.__setattr__(config, name, value)
+    return value
+
+
+def _check_float(config: Any, name: str, lo: float, hi: float, *, open_lo: bool = False) -> float:
+    value = getattr(config, name)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number, not {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < lo or (open_lo and value == lo) or value > hi:
+        low = f"> {lo:g}" if open_lo else f">= {lo:g}"
+        raise ValueError(f"{name} must be finite, {low} and <= {hi:g}, got {value}")
+    object.__setattr__(config, name, value)
+    return value
+
+
+def _check_bool(config: Any, name: str) -> None:
+    if not isinstance(getattr(config, name), bool):
+        raise ValueError(f"{name} must be true or false, not {getattr(config, name)!r}")
+
+
+def _check_str(config: Any, name: str, choices: tuple[str, ...]) -> None:
+    value = getattr(config, name)
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; choose from {', '.join(choices)}")
+
+
+def _check_ints(config: Any, name: str, lo: int, hi: int, max_len: int) -> tuple[int, ...]:
+    value = getattr(config, name)
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{name} must be a list of whole numbers, not {value!r}")
+    if not 1 <= len(value) <= max_len:
+        raise ValueError(f"{name} must have 1..{max_len} entries, got {len(value)}")
+    items = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, numbers.Integral) or not lo <= item <= hi:
+            raise ValueError(f"{name} entries must be whole numbers in {lo}..{hi}, got {item!r}")
+        items.append(int(item))
+    object.__setattr__(config, name, tuple(items))
+    return tuple(items)
 
 
 @dataclass(frozen=True)
@@ -37,10 +119,26 @@ class TokenizerConfig:
     unshuffle_factors: tuple[int, ...] = (4, 2)
 
     def __post_init__(self) -> None:
-        if self.arch not in ("vqgan", "fast"):
+        if not isinstance(self.arch, str) or self.arch not in ("vqgan", "fast"):
             raise ValueError(f"unknown tokenizer arch {self.arch!r} (expected 'vqgan' or 'fast')")
-        object.__setattr__(self, "channel_mult", tuple(self.channel_mult))
-        object.__setattr__(self, "unshuffle_factors", tuple(self.unshuffle_factors))
+        limits = MODEL_LIMITS
+        _check_int(self, "image_size", 1, limits["image_size"])
+        _check_int(self, "in_channels", 1, limits["in_channels"])
+        base = _check_int(self, "base_channels", 1, limits["base_channels"])
+        mults = _check_ints(self, "channel_mult", 1, limits["channel_mult"], limits["levels"])
+        _check_ints(self, "unshuffle_factors", 1, limits["unshuffle_factor"], limits["levels"])
+        _check_int(self, "num_res_blocks", 0, limits["num_res_blocks"])
+        _check_int(self, "codebook_size", 1, limits["codebook_size"])
+        _check_int(self, "code_dim", 1, limits["code_dim"])
+        groups = _check_int(self, "norm_groups", 1, limits["norm_groups"])
+        _check_float(self, "norm_eps", 0.0, 1.0, open_lo=True)
+        _check_bool(self, "conv_bias")
+        _check_bool(self, "shortcut_on_output")
+        for width in sorted({base * m for m in mults}):
+            if width % min(groups, width):
+                raise ValueError(
+                    f"a width of {width} channels cannot be split into {groups} norm groups"
+                )
         if self.arch == "fast" and len(self.channel_mult) != len(self.unshuffle_factors):
             raise ValueError(
                 "the 'fast' tokenizer needs one channel multiplier per unshuffle stage "
@@ -51,6 +149,27 @@ class TokenizerConfig:
                 f"image_size {self.image_size} is not a multiple of the downsample factor "
                 f"{self.downsample_factor}"
             )
+        if self.grid_size > MODEL_LIMITS["grid_size"]:
+            raise ValueError(
+                f"{self.grid_size} tokens per side is over {MODEL_LIMITS['grid_size']}"
+            )
+        if self.parameter_estimate() > MAX_PARAMETERS:
+            raise ValueError(
+                f"this tokenizer would have about {self.parameter_estimate() / 1e9:.0f} billion "
+                f"parameters (at most {MAX_PARAMETERS / 1e9:.0f} billion)"
+            )
+
+    def parameter_estimate(self) -> int:
+        """An upper estimate of the parameter count (encoder + decoder + codebook), from the
+        config alone: used to refuse absurd configs before any module is built."""
+        widths = [self.base_channels * m for m in self.channel_mult]
+        top = max(widths)
+        convs = sum(9 * w * w for w in widths) * (2 * self.num_res_blocks + 2)
+        if self.arch == "fast":  # pixel-unshuffle stages widen the first conv of each level
+            convs += sum(9 * w * w * u * u for w, u in zip(widths, self.unshuffle_factors))
+        mid = 9 * top * top * 2 * self.num_res_blocks
+        edges = 9 * top * (self.code_dim + self.in_channels + 1)
+        return 2 * (convs + mid + edges) + self.codebook_size * self.code_dim
 
     @property
     def downsample_factor(self) -> int:
@@ -88,10 +207,37 @@ class TransformerConfig:
     layer_norm_eps: float = 1e-12
 
     def __post_init__(self) -> None:
+        limits = MODEL_LIMITS
+        _check_int(self, "codebook_size", 1, limits["codebook_size"])
+        _check_int(self, "num_classes", 1, limits["num_classes"])
+        _check_bool(self, "has_null_class")
+        _check_int(self, "grid_size", 1, limits["grid_size"])
+        _check_int(self, "hidden_size", 1, limits["hidden_size"])
+        _check_int(self, "num_layers", 1, limits["num_layers"])
+        _check_int(self, "num_heads", 1, limits["num_heads"])
+        _check_int(self, "mlp_size", 1, limits["mlp_size"])
+        _check_float(self, "dropout", 0.0, 0.99)
+        _check_float(self, "layer_norm_eps", 0.0, 1.0, open_lo=True)
         if self.hidden_size % self.num_heads:
             raise ValueError(
                 f"hidden_size {self.hidden_size} is not divisible by num_heads {self.num_heads}"
             )
+        if self.parameter_estimate() > MAX_PARAMETERS:
+            raise ValueError(
+                f"this transformer would have about {self.parameter_estimate() / 1e9:.0f} billion "
+                f"parameters (at most {MAX_PARAMETERS / 1e9:.0f} billion)"
+            )
+
+    def parameter_estimate(self) -> int:
+        """An upper estimate of the parameter count, from the config alone."""
+        h = self.hidden_size
+        layer = 4 * h * h + 2 * h * self.mlp_size + 10 * h + self.mlp_size
+        return (
+            (self.vocab_size + self.seq_len) * h
+            + self.num_layers * layer
+            + h * h
+            + 2 * self.vocab_size
+        )
 
     @property
     def vocab_size(self) -> int:
@@ -140,22 +286,14 @@ class SamplerConfig:
     start_iter: int = 0
 
     def __post_init__(self) -> None:
-        if self.steps < 1:
-            raise ValueError(f"steps must be >= 1, got {self.steps}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(
-                f"unknown schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}"
-            )
-        if self.policy not in REVEAL_POLICIES:
-            raise ValueError(
-                f"unknown reveal policy {self.policy!r}; choose from {', '.join(REVEAL_POLICIES)}"
-            )
-        if not 0 <= self.start_iter < self.steps:
-            raise ValueError(f"start_iter must be in [0, {self.steps - 1}], got {self.start_iter}")
-        if self.sample_temperature <= 0:
-            raise ValueError("sample_temperature must be > 0")
-        if self.choice_temperature < 0 or self.guidance_scale < 0:
-            raise ValueError("choice_temperature and guidance_scale must be >= 0")
+        steps = _check_int(self, "steps", 1, MAX_STEPS)
+        _check_str(self, "schedule", SCHEDULES)
+        _check_str(self, "policy", REVEAL_POLICIES)
+        _check_int(self, "start_iter", 0, steps - 1)
+        _check_float(self, "choice_temperature", 0.0, MAX_TEMPERATURE)
+        _check_float(self, "sample_temperature", 0.0, MAX_TEMPERATURE, open_lo=True)
+        _check_float(self, "guidance_scale", 0.0, MAX_GUIDANCE)
+        _check_int(self, "seed", 0, 2**63 - 1)
 
     def replace(self, **changes: Any) -> SamplerConfig:
         return dataclasses.replace(self, **changes)
@@ -169,9 +307,15 @@ def config_to_dict(config: Any) -> dict[str, Any]:
 
 
 def config_from_dict(cls: type, data: dict[str, Any]) -> Any:
-    """Rebuild a config dataclass, refusing unknown keys with a clear message."""
+    """Rebuild a config dataclass, refusing unknown keys and bad values with a clear message.
+
+    Raises:
+        ValueError: not an object, unknown fields, or a field of the wrong type or range.
+    """
+    if not isinstance(data, dict):
+        raise ValueError(f"{cls.__name__} must be an object of fields, not {type(data).__name__}")
     names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - names)
+    unknown = sorted(set(map(str, data)) - names)
     if unknown:
         raise ValueError(f"{cls.__name__}: unknown field(s) {', '.join(unknown)}")
     kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
@@ -179,6 +323,9 @@ def config_from_dict(cls: type, data: dict[str, Any]) -> Any:
 
 
 __all__ = [
+    "MAX_PARAMETERS",
+    "MAX_STEPS",
+    "MODEL_LIMITS",
     "REVEAL_POLICIES",
     "SCHEDULES",
     "SamplerConfig",

@@ -24,6 +24,7 @@ from typing import Any
 import msgpack
 import numpy as np
 
+from ...safe_io import UnreadableFile, open_regular
 from .errors import WeightsImportError
 
 log = logging.getLogger(__name__)
@@ -251,11 +252,11 @@ def read_flax_msgpack(path: str | os.PathLike) -> dict[str, Any]:
         WeightsImportError: the file is missing, truncated, malformed or hostile.
     """
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        stream = open(path, "rb")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise WeightsImportError(f"{path}: cannot read the file ({exc.strerror})") from None
+    try:  # a regular file only: a FIFO or /dev/zero would block or read forever
+        stream = open_regular(path, "checkpoint file")
+        size = os.fstat(stream.fileno()).st_size
+    except UnreadableFile as exc:
+        raise WeightsImportError(f"cannot read the file: {exc}") from None
     with stream:
         log.info("reading flax msgpack checkpoint %s (%.1f MB)", path, size / 1e6)
         return _load(stream, size, str(path))

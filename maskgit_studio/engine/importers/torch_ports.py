@@ -18,6 +18,7 @@ import logging
 import os
 import pickle
 import re
+import warnings
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ...safe_io import UnreadableFile, open_regular
 from .errors import WeightsImportError
 
 log = logging.getLogger(__name__)
@@ -39,15 +41,20 @@ def load_state_dict(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]
     Accepts ``{"state_dict": {...}}``, ``{"model": {...}}`` or a bare ``{name: tensor}``.
     """
     path = Path(path)
-    if not path.is_file():
-        raise WeightsImportError(f"{what}: file not found: {path}")
+    try:  # a regular file only: a FIFO or /dev/zero would block or read forever
+        open_regular(path, "checkpoint file").close()
+    except UnreadableFile as exc:
+        raise WeightsImportError(f"{what}: {exc}") from None
     try:
-        try:  # mmap keeps a large file out of RAM until each tensor is used
-            obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError as exc:
-            if "mmap" not in str(exc):
-                raise
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+        # torch warns (e.g. about TorchScript archives) before it raises: one line, not three
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:  # mmap keeps a large file out of RAM until each tensor is used
+                obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            except RuntimeError as exc:
+                if "mmap" not in str(exc):
+                    raise
+                obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         blocked = [line for line in str(exc).splitlines() if "GLOBAL" in line]
         if not blocked:
