@@ -141,44 +141,86 @@ def default_scale(shape_hw: tuple[int, int], image_size: int) -> int:
     return max(1, min(height, width) // image_size)
 
 
+# Context the model sees around a region, as a fraction of its window per side: measured by
+# ``benchmarks/bench_edits.py --context`` (fill quality against context cells).
+CONTEXT_FRACTION = 0.25
+
+
+def default_context(grid: int) -> int:
+    """Cells of context on each side of a region, for a model window of ``grid`` cells."""
+    return max(1, round(grid * CONTEXT_FRACTION))
+
+
 def auto_scale(
     shape_hw: tuple[int, int],
     region: np.ndarray | tuple[int, int, int, int],
     f: int,
     grid: int,
     ring: int = 0,
+    context: int | None = None,
 ) -> int:
-    """Working scale for a headless edit of ``region`` (a (H, W) pixel mask or an x,y,w,h box).
+    """Region-sized working scale: the smallest at which one window holds ``region`` (a (H, W)
+    pixel mask or an x, y, w, h box; its cells grown by ``ring``) and ``context`` cells around
+    it on every side, or as many as the document has on a side where it ends sooner.
 
-    The smallest scale at which the region's cells (grown by ``ring``) take at most half the
-    window on each axis, so the model sees context around it; failing that, the smallest scale
-    at which it fits one window with a one-cell margin; failing that, the scale at which the
-    whole document fits one window.
+    So a small edit on a big document is decoded near native resolution, and the model still
+    sees enough of the picture around it. A region too large for that at any scale gets the
+    scale at which the whole document fits one window.
+
+    Args:
+        context: cells per side; None = ``default_context(grid)``.
     """
     height, width = _check_shape(shape_hw)
+    if context is None:
+        context = default_context(grid)
+    if context < 0:
+        raise ValueError(f"context must be >= 0 cells, got {context}")
     s_all = max(1, math.ceil(max(height, width) / (grid * f)))
-    extents = [_region_extent(shape_hw, region, f * s, ring) for s in range(1, s_all + 1)]
-    for limit in (grid // 2, grid - 2):
-        for s, extent in enumerate(extents, start=1):
-            if extent is not None and max(extent) <= max(limit, 1):
-                return s
+    for s in range(1, s_all + 1):
+        box = _region_box(shape_hw, region, f * s, ring)
+        if box is None:
+            continue
+        rows, cols = cell_grid_shape(shape_hw, f * s)
+        r0, c0, r1, c1 = box
+        need_rows = r1 - r0 + min(context, r0) + min(context, rows - r1)
+        need_cols = c1 - c0 + min(context, c0) + min(context, cols - c1)
+        if max(need_rows, need_cols) <= grid:
+            return s
     return s_all
 
 
-def _region_extent(
+def outpaint_scale(
+    shape_hw: tuple[int, int], growth_px: tuple[int, int, int, int], f: int, grid: int,
+    context: int | None = None,
+) -> int:  # fmt: skip
+    """Working scale of an outpaint: the smallest at which the deepest growth (in cells) plus
+    ``context`` cells of the picture fit across one window; passes then march along the new
+    strips. Capped at the scale where the whole document fits one window."""
+    height, width = _check_shape(shape_hw)
+    if context is None:
+        context = default_context(grid)
+    left, top, right, bottom = (max(int(v), 0) for v in growth_px)
+    s_all = max(1, math.ceil(max(height, width) / (grid * f)))
+    for s in range(1, s_all + 1):
+        cell = f * s
+        rows, cols = cell_grid_shape(shape_hw, cell)
+        depth_x = math.ceil(max(left, right) / cell) + min(context, cols)
+        depth_y = math.ceil(max(top, bottom) / cell) + min(context, rows)
+        if max(depth_x, depth_y) <= grid:
+            return s
+    return s_all
+
+
+def _region_box(
     shape_hw: tuple[int, int], region: np.ndarray | tuple[int, int, int, int], cell: int, ring: int
-) -> tuple[int, int] | None:
+) -> tuple[int, int, int, int] | None:
     if isinstance(region, np.ndarray):
         cells = pixel_mask_to_cells(region, cell)
         if ring:
             cells = dilate_cells(cells, ring)
     else:
         cells = box_to_cells(shape_hw, region, cell, ring)
-    box = cells_bbox(cells)
-    if box is None:
-        return None
-    r0, c0, r1, c1 = box
-    return r1 - r0, c1 - c0
+    return cells_bbox(cells)
 
 
 def cells_bbox(cells: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -334,15 +376,18 @@ __all__ = [
     "EditPass",
     "Growth",
     "Window",
+    "CONTEXT_FRACTION",
     "auto_scale",
     "box_to_cells",
     "cell_grid_shape",
     "cells_bbox",
     "cells_to_pixels",
+    "default_context",
     "default_scale",
     "dilate_cells",
     "editing_start_iter",
     "outpaint_cells",
+    "outpaint_scale",
     "pixel_mask_to_cells",
     "plan_passes",
     "snap_growth",

@@ -1,4 +1,8 @@
-"""Pixel side of edits: window crops, working-scale resampling and the feathered composite.
+"""Pixel side of edits: window crops, working-scale resampling and the composite.
+
+``blend_window`` puts one generated window back: colour match, detail match and the Poisson
+blend of ``editing_blend`` (``Blend``), then the feather; or the feather alone (``ALPHA_BLEND``,
+the official recipe).
 
 Feathering (the official recipe blurs the up-sampled token mask with a Gaussian of radius
 ``image_size / 16 - 1`` model pixels): here the *radius* is the blur's exact support. The mask is
@@ -10,8 +14,14 @@ dilation of those cells by the radius and every pixel outside it is copied bit-f
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image
+
+from .editing_blend import colour_match, detail_match, poisson_blend
+
+BLEND_MODES = ("poisson", "alpha")
 
 
 def crop_padded(image: np.ndarray, rect: tuple[int, int, int, int]) -> np.ndarray:
@@ -57,6 +67,13 @@ def default_feather(image_size: int, scale: int) -> int:
     return max(image_size // 16 - 1, 0) * scale
 
 
+def seamless_feather(cell: int) -> int:
+    """Feather radius (px) of the seamless composite: a quarter cell. The gradient-domain blend
+    already removes the seam, so the fade only softens the edge, and a pixel mask keeps most of
+    the original pixels of the cells it touches."""
+    return max(cell // 4, 1)
+
+
 def _box_sum(values: np.ndarray, radius: int, axis: int) -> np.ndarray:
     """Sum over a centred window of 2 * radius + 1 along ``axis`` (zero outside), int64."""
     if radius == 0:
@@ -76,6 +93,15 @@ def _box_radii(radius: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(3)]
 
 
+def feather_changed(region: np.ndarray, radius: int) -> np.ndarray:
+    """(H, W) bool the pixels a feather of ``radius`` around ``region`` may touch: its square
+    dilation (``region`` itself for radius 0)."""
+    region = np.asarray(region, dtype=bool)
+    if radius <= 0:
+        return region.copy()
+    return _box_sum(_box_sum(region.astype(np.int64), radius, 0), radius, 1) > 0
+
+
 def feather_weights(region: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
     """Blend weights of a feathered composite and the exact region they touch.
 
@@ -92,7 +118,7 @@ def feather_weights(region: np.ndarray, radius: int) -> tuple[np.ndarray, np.nda
     region = np.asarray(region, dtype=bool)
     if radius <= 0:
         return region.astype(np.float32), region.copy()
-    changed = _box_sum(_box_sum(region.astype(np.int64), radius, 0), radius, 1) > 0
+    changed = feather_changed(region, radius)
     acc = region.astype(np.int64)
     norm = 1
     for r in _box_radii(radius):
@@ -123,11 +149,96 @@ def composite(
     return np.where(changed[..., None], blended, base)
 
 
+@dataclass(frozen=True)
+class Blend:
+    """How a window's generated pixels are put back into the document.
+
+    Attributes:
+        mode: "poisson" (gradient-domain blend over the feathered region, then the feather) or
+            "alpha" (the feather alone, the official recipe).
+        colour_match: fit the window's colour and tone to the original on its kept cells.
+        detail_match: give the fill the fine detail of the kept cells around it.
+    """
+
+    mode: str = "poisson"
+    colour_match: bool = True
+    detail_match: bool = True
+
+    def __post_init__(self) -> None:
+        if self.mode not in BLEND_MODES:
+            raise ValueError(f"unknown blend mode {self.mode!r}; choose {' or '.join(BLEND_MODES)}")
+
+
+# The official recipe, as the studio did it before the seamless composite.
+ALPHA_BLEND = Blend("alpha", colour_match=False, detail_match=False)
+
+
+def blend_window(
+    base: np.ndarray,
+    generated: np.ndarray,
+    region: np.ndarray,
+    feather: int,
+    kept: np.ndarray,
+    cell: int,
+    blend: Blend,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Composite one window's generated pixels into the document's pixels under it.
+
+    Args:
+        base: (H, W, 3) uint8 the document under the window (clipped to the canvas).
+        generated: (H, W, 3) uint8 the model's window up-sampled to document pixels.
+        region: (H, W) bool pixels that take the generated content fully.
+        feather: px the blend fades out over around ``region``.
+        kept: (H, W) bool pixels of kept cells whose original is real (the colour-match fit and
+            the detail target).
+        cell: document px per token cell.
+        blend: the settings.
+        rng: grain source for ``detail_match``.
+
+    Returns:
+        out: (H, W, 3) uint8, ``base`` bit-exact outside ``changed``.
+        changed: (H, W) bool the square dilation of ``region`` by ``feather``.
+    """
+    weights, changed = feather_weights(region, feather)
+    weights = np.maximum(weights, region.astype(np.float32))
+    gen = generated.astype(np.float32)
+    if blend.colour_match:
+        gen = colour_match(gen, base, _near_weights(kept, region, cell))[0]
+    if blend.detail_match:
+        gen = detail_match(gen, base, region, kept, cell, rng)
+    if blend.mode == "poisson":
+        gen = poisson_blend(base, gen, changed)
+    w = weights[..., None]
+    out = np.clip(np.rint(gen * w + base.astype(np.float32) * (1.0 - w)), 0, 255).astype(np.uint8)
+    return np.where(changed[..., None], out, base), changed
+
+
+def _near_weights(kept: np.ndarray, region: np.ndarray, cell: int) -> np.ndarray:
+    """Colour-fit weights: kept pixels, 1 / (1 + d) with d their distance in cells to region."""
+    weights = np.zeros(kept.shape, dtype=np.float32)
+    near = region.copy()
+    for d in range(0, 2 * max(kept.shape) // max(cell, 1) + 2):
+        grown = _box_sum(_box_sum(near.astype(np.int64), cell, 0), cell, 1) > 0 if d else near
+        ring = grown & kept & (weights == 0)
+        weights[ring] = 1.0 / (1.0 + d)
+        near = grown
+        if near.all():
+            break
+    return weights
+
+
 __all__ = [
+    "ALPHA_BLEND",
+    "BLEND_MODES",
+    "Blend",
+    "blend_window",
     "composite",
     "crop_padded",
     "default_feather",
     "downscale",
+    "feather_changed",
     "feather_weights",
+    "seamless_feather",
     "upscale",
 ]

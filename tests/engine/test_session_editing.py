@@ -8,6 +8,7 @@ import pytest
 
 from maskgit_studio.engine import editing
 from maskgit_studio.engine.config import SamplerConfig
+from maskgit_studio.engine.edit_options import EditOptions
 from maskgit_studio.engine.session import EngineSession
 
 FAST = SamplerConfig(steps=6, seed=11)
@@ -53,7 +54,9 @@ def _check_tokens_kept(steps):
 def test_inpaint_invariants(session, image):
     mask = np.zeros(image.shape[:2], dtype=bool)
     mask[30:45, 40:52] = True
-    run = session.inpaint(image, mask, class_id=1, sampler=FAST, scale=1)
+    run = session.inpaint(
+        image, mask, class_id=1, sampler=FAST, scale=1, options=EditOptions.legacy()
+    )
     assert run.total_steps == 5  # start_iter round(2 * 6 / 12) = 1
     steps = list(run)
     assert len(steps) == run.total_steps
@@ -87,7 +90,8 @@ def test_inpaint_same_seed_same_output(session, image):
 def test_inpaint_large_region_multi_pass(session, image):
     mask = np.zeros(image.shape[:2], dtype=bool)
     mask[2:88, 5:95] = True  # 11 x 12 cells at scale 1: more than one 8x8 window
-    run = session.inpaint(image, mask, None, FAST, scale=1, feather=0, previews=False)
+    legacy = EditOptions.legacy()
+    run = session.inpaint(image, mask, None, FAST, 1, False, 1, 0, legacy)
     steps = list(run)
     passes = {s.pass_index for s in steps}
     assert len(passes) > 1 and steps[0].pass_count == len(passes)

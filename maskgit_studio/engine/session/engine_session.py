@@ -9,6 +9,14 @@ Documents of any size are edited through model windows on a token-cell grid anch
 outside ``RunResult.changed`` are bit-identical to the input; tokens outside the editable cells
 are never resampled; the same inputs and seed give the same output on CPU.
 
+Region-sized windows and the seamless composite (issue 10): with ``scale=None`` an edit's
+working scale follows the edit, not the document (the region plus ``options.context`` cells
+around it fit one window at the smallest scale), so a small edit on a big photo is decoded near
+native resolution. The generated window is colour-matched to the original on its kept cells,
+given the fine detail of its surroundings, and blended in the gradient domain (``EditOptions``;
+``EditOptions.legacy()`` is the official alpha feather over whole cells). With a pixel mask only
+the masked pixels (feathered) take the result.
+
 Editing recipe: inpaint, outpaint and box edits start the schedule at iteration
 ``round(2 * steps / 12)`` (the official box-edit recipe, 2 of 12) unless the caller's sampler sets
 a non-zero ``start_iter``. The schedule already scales with the number of masked tokens (N0 is
@@ -23,6 +31,7 @@ from __future__ import annotations
 import logging
 import os
 import weakref
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,13 +40,12 @@ import torch
 from .. import editing, model_store
 from ..config import SamplerConfig, config_to_dict
 from ..device import available_devices, pick_device
-from ..images import MAX_PIXELS
+from ..edit_options import REFINE_ORDERS, EditOptions
 from ..results import ModelInfo, RunResult, StepResult
-from . import downloads
+from . import downloads, targets
 from .jobs import (
     EditTarget,
     branch_steps,
-    check_image,
     check_mask,
     check_run,
     check_scale,
@@ -209,20 +217,60 @@ class EngineSession:
         previews: bool = True,
         scale: int | None = None,
         feather: int | None = None,
+        options: EditOptions = EditOptions(),
     ) -> Run:
-        """Regenerate the token cells touched by ``mask`` ((H, W) bool, True = regenerate)."""
+        """Regenerate the token cells touched by ``mask`` ((H, W) bool, True = regenerate).
+
+        With ``options.pixel_mask`` (the default) only the masked pixels (feathered) take the
+        result; the rest of the touched cells keep their original pixels. ``scale=None`` picks
+        the region-sized scale (``editing.auto_scale`` with ``options.context``).
+        """
+        target, scale = targets.inpaint_target(self._model(), image, mask, scale, options)
+        return self._edit(target, class_id, sampler, variations, previews, scale, feather, options)
+
+    def refine(
+        self,
+        image: np.ndarray,
+        mask: np.ndarray,
+        strength: float = 0.5,
+        order: str = "confidence",
+        class_id: int | None = None,
+        sampler: SamplerConfig = SamplerConfig(),
+        variations: int = 1,
+        previews: bool = True,
+        scale: int | None = None,
+        feather: int | None = None,
+        options: EditOptions = EditOptions(),
+    ) -> Run:
+        """Image-to-image on the cells ``mask`` touches: re-mask ``strength`` of their tokens
+        (``order`` "confidence": the ones the model finds least likely first; or "random") and
+        decode again; the other tokens of the region stay as encoded. Strength 1 = inpaint."""
+        if not 0.0 < float(strength) <= 1.0:
+            raise ValueError(f"strength must be in (0, 1], got {strength}")
+        if order not in REFINE_ORDERS:
+            raise ValueError(f"unknown refine order {order!r}; choose {' or '.join(REFINE_ORDERS)}")
+        target, scale = targets.inpaint_target(self._model(), image, mask, scale, options)
+        target = replace(target, operation="refine", refine=(float(strength), order))
+        return self._edit(target, class_id, sampler, variations, previews, scale, feather, options)
+
+    def remove_object(
+        self,
+        image: np.ndarray,
+        mask: np.ndarray,
+        sampler: SamplerConfig = SamplerConfig(),
+        variations: int = 1,
+        previews: bool = True,
+        scale: int | None = None,
+        feather: int | None = None,
+        options: EditOptions = EditOptions(),
+    ) -> Run:
+        """Fill ``mask`` with background: an unconditional (null class) fill with the settings
+        of ``targets.REMOVE_SAMPLER`` (no guidance, calmer sampling), over the mask grown by
+        ``targets.REMOVE_GROW`` of a cell to take the object's outline and shadow with it."""
         model = self._model()
-        image = check_image(image)
-        check_mask(mask, image.shape[:2])
-        mask = np.asarray(mask, dtype=bool)
-        if not mask.any():
-            raise ValueError("the mask selects nothing: paint the area to regenerate")
-        if scale is None:
-            scale = editing.auto_scale(image.shape[:2], mask, model.f, model.grid)
-        cells = editing.pixel_mask_to_cells(mask, self.cell_size(scale))
-        extra = {"masked_pixels": int(mask.sum())}
-        target = EditTarget("inpaint", image, image.copy(), mask, cells, extra=extra)
-        return self._edit(target, class_id, sampler, variations, previews, scale, feather)
+        target, scale = targets.remove_target(model, image, mask, scale, options)
+        sampler = sampler.replace(**targets.REMOVE_SAMPLER)
+        return self._edit(target, None, sampler, variations, previews, scale, feather, options)
 
     def outpaint(
         self,
@@ -237,32 +285,16 @@ class EngineSession:
         previews: bool = True,
         scale: int | None = None,
         feather: int | None = None,
+        options: EditOptions = EditOptions(),
     ) -> Run:
-        """Grow the canvas (each side rounded up to whole cells) and fill the new cells."""
-        model = self._model()
-        image = check_image(image)
-        if scale is None:
-            scale = editing.default_scale(image.shape[:2], model.image_size)
-        growth = editing.snap_growth(left, top, right, bottom, self.cell_size(scale))
-        if growth.is_empty:
-            raise ValueError("outpaint needs a growth > 0 px on at least one side")
-        height, width = image.shape[:2]
-        new_h, new_w = growth.new_shape((height, width))
-        if new_h * new_w > MAX_PIXELS:
-            raise ValueError(
-                f"the grown canvas {new_w}x{new_h} is over the {MAX_PIXELS / 1e6:.0f} MP limit"
-            )
-        pad = ((growth.top, growth.bottom), (growth.left, growth.right), (0, 0))
-        # The new pixels are regenerated; edge fill keeps the model's crops tidy.
-        canvas = np.pad(image, pad, mode="edge")
-        hard = np.ones((new_h, new_w), dtype=bool)
-        hard[growth.top : growth.top + height, growth.left : growth.left + width] = False
-        cells = editing.outpaint_cells((height, width), growth, self.cell_size(scale))
-        extra = {"growth": [growth.left, growth.top, growth.right, growth.bottom]}
-        target = EditTarget(
-            "outpaint", image, canvas, hard, cells, (growth.left, growth.top), extra
-        )
-        return self._edit(target, class_id, sampler, variations, previews, scale, feather)
+        """Grow the canvas (each side rounded up to whole cells) and fill the new cells.
+
+        ``scale=None``: the smallest scale at which the deepest growth plus ``options.context``
+        cells of the picture fit one window (``editing.outpaint_scale``); longer strips take
+        overlapping passes, each seeing the ones before it."""
+        growth = (left, top, right, bottom)
+        target, scale = targets.outpaint_target(self._model(), image, growth, scale, options)
+        return self._edit(target, class_id, sampler, variations, previews, scale, feather, options)
 
     def edit_box(
         self,
@@ -274,24 +306,14 @@ class EngineSession:
         previews: bool = True,
         scale: int | None = None,
         feather: int | None = None,
+        options: EditOptions = EditOptions(),
     ) -> Run:
-        """Official box + class edit: the box's cells plus a one-cell ring regenerate as class_id."""
+        """Official box + class edit: the box's cells plus a one-cell ring regenerate as class_id.
+        With ``options.pixel_mask`` only the box (feathered) takes the result."""
         model = self._model()
-        image = check_image(image)
         model.class_token(class_id)  # refuse early (no class on a model without a null class)
-        box = tuple(int(v) for v in box)
-        if len(box) != 4:
-            raise ValueError(f"box must be (x, y, w, h), got {box}")
-        if scale is None:
-            scale = editing.auto_scale(
-                image.shape[:2], box, model.f, model.grid, ring=editing.BOX_RING
-            )
-        cells = editing.box_to_cells(image.shape[:2], box, self.cell_size(scale))
-        x, y, w, h = box
-        hard = np.zeros(image.shape[:2], dtype=bool)
-        hard[max(y, 0) : max(y + h, 0), max(x, 0) : max(x + w, 0)] = True
-        target = EditTarget("edit_box", image, image.copy(), hard, cells, extra={"box": list(box)})
-        return self._edit(target, class_id, sampler, variations, previews, scale, feather)
+        target, scale = targets.box_target(model, image, box, scale, options)
+        return self._edit(target, class_id, sampler, variations, previews, scale, feather, options)
 
     def branch(
         self,
@@ -330,10 +352,11 @@ class EngineSession:
         previews: bool,
         scale: int,
         feather: int | None,
+        options: EditOptions,
     ) -> Run:
         model = self._model()
         request = self._request(target.operation, class_id, sampler, variations)
-        job, sampler = plan_edit(model, target, scale, feather, sampler, request)
+        job, sampler = plan_edit(model, target, scale, feather, sampler, request, options)
         token = model.class_token(class_id)
         check_run(model, sampler, variations)
         log.info("%s: %d pass(es) at scale %d", target.operation, len(job.passes), scale)

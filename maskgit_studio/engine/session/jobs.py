@@ -10,7 +10,8 @@ import torch
 
 from .. import editing
 from ..config import SamplerConfig, config_to_dict
-from ..editing_composite import default_feather
+from ..edit_options import EditOptions
+from ..editing_composite import default_feather, seamless_feather
 from ..images import MAX_PIXELS
 from ..results import RunResult, StepResult
 from .model import LoadedModel
@@ -39,6 +40,7 @@ class EditTarget:
         cells: (rows, cols) bool cells of the canvas grid to regenerate.
         offset: (dx, dy) of the input inside the canvas.
         extra: operation-specific fields of the request (the mask size, growth or box).
+        refine: (strength, order) for a refine: re-mask only that fraction of the cells.
     """
 
     operation: str
@@ -48,6 +50,7 @@ class EditTarget:
     cells: np.ndarray
     offset: tuple[int, int] = (0, 0)
     extra: dict[str, Any] = field(default_factory=dict)
+    refine: tuple[float, str] | None = None
 
 
 def check_scale(scale: int) -> None:
@@ -85,11 +88,15 @@ def plan_edit(
     feather: int | None,
     sampler: SamplerConfig,
     request: dict[str, Any],
+    options: EditOptions = EditOptions(),
 ) -> tuple[EditJob, SamplerConfig]:
     """The job of an edit and the sampler it runs with (the editing start_iter applied)."""
     check_scale(scale)
     if feather is None:
-        feather = default_feather(model.image_size, scale)
+        if options.blend.mode == "alpha":
+            feather = default_feather(model.image_size, scale)
+        else:
+            feather = seamless_feather(model.f * scale)
     if feather < 0:
         raise ValueError(f"feather must be >= 0 px, got {feather}")
     sampler = sampler.replace(
@@ -107,12 +114,15 @@ def plan_edit(
             "scale": scale,
             "feather": int(feather),
             "passes": len(passes),
+            "options": options.to_dict(),
         }
     )
+    if target.refine is not None:
+        request["refine"] = {"strength": target.refine[0], "order": target.refine[1]}
     cell = model.f * scale
     job = EditJob(
         target.operation, target.canvas, target.hard, passes, scale, cell, int(feather),
-        target.offset, request,
+        target.offset, request, options.blend, options.pixel_mask, target.refine,
     )  # fmt: skip
     return job, sampler
 

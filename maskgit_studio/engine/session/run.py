@@ -17,10 +17,18 @@ import torch
 from ..config import SamplerConfig
 from ..device import is_out_of_memory, release_cached_memory
 from ..editing import EditPass, cells_to_pixels
-from ..editing_composite import composite, crop_padded, downscale, feather_weights, upscale
+from ..editing_composite import (
+    Blend,
+    blend_window,
+    crop_padded,
+    downscale,
+    feather_changed,
+    upscale,
+)
 from ..results import RunResult, StepResult
 from ..sampler import decode_steps
 from .model import LoadedModel
+from .refine import refine_start_ids
 
 StepGen = Generator[StepResult, None, RunResult]
 
@@ -113,6 +121,11 @@ class EditJob:
         feather: feather radius in document px.
         offset: (dx, dy) of the input image inside the canvas.
         request: JSON-ready description for replay.
+        blend: how each window is put back (seamless or the official alpha feather).
+        pixel_mask: composite only the ``hard`` pixels (feathered), keeping the original
+            pixels of regenerated cells outside them; False composites whole cells.
+        refine: (strength, order): re-mask only that fraction of each pass's editable tokens
+            (see ``refine.refine_start_ids``); None re-masks them all.
     """
 
     operation: str
@@ -124,6 +137,9 @@ class EditJob:
     feather: int
     offset: tuple[int, int]
     request: dict[str, Any]
+    blend: Blend = Blend()
+    pixel_mask: bool = True
+    refine: tuple[float, str] | None = None
 
 
 @dataclass
@@ -238,26 +254,43 @@ def generate_steps(
     )
 
 
-def pass_weights(
-    job: EditJob, edit: EditPass
-) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]:
-    """The canvas-clipped window rectangle of a pass, its blend weights and changed region."""
+@dataclass(frozen=True)
+class PassRegion:
+    """Where one pass composites, in the canvas-clipped window rectangle ``rect``.
+
+    Attributes:
+        rect: (x0, y0, x1, y1) canvas pixels.
+        region: (h, w) bool pixels that take the generated content fully.
+        kept: (h, w) bool pixels of the window's kept cells that hold real pixels.
+    """
+
+    rect: tuple[int, int, int, int]
+    region: np.ndarray
+    kept: np.ndarray
+
+
+def pass_region(job: EditJob, edit: EditPass) -> PassRegion:
+    """The composite geometry of a pass (the same for every run of the job)."""
     height, width = job.canvas.shape[:2]
     x0, y0, x1, y1 = edit.window.pixel_rect(job.cell)
     xe, ye = min(x1, width), min(y1, height)
     side = x1 - x0
-    region = cells_to_pixels(edit.editable, job.cell, (side, side))[: ye - y0, : xe - x0]
-    weights, changed = feather_weights(region, job.feather)
-    hard = job.hard[y0:ye, x0:xe] & region
-    return (x0, y0, xe, ye), np.maximum(weights, hard.astype(np.float32)), changed | hard
+    cells = cells_to_pixels(edit.editable, job.cell, (side, side))[: ye - y0, : xe - x0]
+    hard = job.hard[y0:ye, x0:xe]
+    region = (cells & hard) if job.pixel_mask else cells
+    # Kept cells of an outpaint canvas may still hold edge-filled pixels of later passes' cells;
+    # they are regenerated (hard) and never a colour reference.
+    kept = ~cells & ~hard
+    return PassRegion((x0, y0, xe, ye), region, kept)
 
 
 def job_changed(job: EditJob) -> np.ndarray:
     """(H, W) bool: every pixel the edit may change (geometry only, the same for every run)."""
     changed = np.zeros(job.canvas.shape[:2], dtype=bool)
     for edit in job.passes:
-        (x0, y0, x1, y1), _, part = pass_weights(job, edit)
-        changed[y0:y1, x0:x1] |= part
+        part = pass_region(job, edit)
+        x0, y0, x1, y1 = part.rect
+        changed[y0:y1, x0:x1] |= feather_changed(part.region, job.feather)
     return changed
 
 
@@ -294,7 +327,14 @@ def edit_steps(
         else:
             crops = np.stack([downscale(crop_padded(doc, rect), s) for doc in docs])  # (K, S, S, 3)
             start_ids = model.encode(crops).reshape(k, g * g)
-            start_ids[:, torch.from_numpy(edit.editable.reshape(-1))] = mask_id
+            editable = torch.from_numpy(edit.editable.reshape(-1))
+            if job.refine is None:
+                start_ids[:, editable] = mask_id
+            else:
+                strength, order = job.refine
+                start_ids = refine_start_ids(
+                    model, start_ids, editable, [class_token] * k, strength, order, generator
+                )
             start_iter = sampler.start_iter
         outcome = yield from decode_pass(
             model,
@@ -308,10 +348,21 @@ def edit_steps(
             p,
             count,
         )
-        (x0, y0, x1, y1), weights, changed = pass_weights(job, edit)
+        part = pass_region(job, edit)
+        x0, y0, x1, y1 = part.rect
         for i, doc in enumerate(docs):
             generated = upscale(outcome.images[i], s)[: y1 - y0, : x1 - x0]
-            doc[y0:y1, x0:x1] = composite(doc[y0:y1, x0:x1], generated, weights, changed)
+            rng = np.random.default_rng([sampler.seed, p, i])  # the grain of detail matching
+            doc[y0:y1, x0:x1] = blend_window(
+                doc[y0:y1, x0:x1],
+                generated,
+                part.region,
+                job.feather,
+                part.kept,
+                job.cell,
+                job.blend,
+                rng,
+            )[0]
         if p < count - 1:
             context.patches.append([doc[y0:y1, x0:x1].copy() for doc in docs])
     assert outcome is not None
@@ -330,6 +381,6 @@ def rebuild_before_pass(job: EditJob, context: BranchContext, p: int, variation:
     """Variation ``variation``'s document as it was before pass ``p``."""
     doc = job.canvas.copy()
     for q in range(p):
-        (x0, y0, x1, y1), _, _ = pass_weights(job, job.passes[q])
+        x0, y0, x1, y1 = pass_region(job, job.passes[q]).rect
         doc[y0:y1, x0:x1] = context.patches[q][variation]
     return doc

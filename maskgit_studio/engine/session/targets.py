@@ -1,0 +1,147 @@
+"""What each edit operation changes: its ``EditTarget`` and working scale (behind EngineSession).
+
+A scale of None is picked for the edit: region-sized (``editing.auto_scale``) for inpaint,
+refine, remove and box edits, growth-sized (``editing.outpaint_scale``) for outpainting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import editing
+from ..edit_options import EditOptions
+from ..editing_composite import feather_changed
+from ..images import MAX_PIXELS
+from .jobs import EditTarget, check_image, check_mask, check_scale
+from .model import LoadedModel
+
+# Remove object: the null class without guidance, sampled calmly so that the fill continues the
+# background instead of inventing a new object (measured by benchmarks/bench_edits.py), over the
+# mask grown by this fraction of a cell (the object's anti-aliased outline and its shadow).
+REMOVE_SAMPLER = {"guidance_scale": 0.0, "sample_temperature": 0.7, "choice_temperature": 2.0}
+REMOVE_GROW = 0.25
+
+
+def _scale(scale: int | None, pick) -> int:
+    if scale is None:
+        return pick()
+    check_scale(scale)
+    return int(scale)
+
+
+def inpaint_target(
+    model: LoadedModel,
+    image: np.ndarray,
+    mask: np.ndarray,
+    scale: int | None,
+    options: EditOptions,
+    operation: str = "inpaint",
+) -> tuple[EditTarget, int]:
+    """The cells a (H, W) pixel mask touches regenerate; the mask's pixels take the result."""
+    image = check_image(image)
+    check_mask(mask, image.shape[:2])
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        raise ValueError("the mask selects nothing: paint the area to regenerate")
+    scale = _scale(
+        scale,
+        lambda: editing.auto_scale(image.shape[:2], mask, model.f, model.grid, 0, options.context),
+    )
+    cells = editing.pixel_mask_to_cells(mask, model.f * scale)
+    extra = {"masked_pixels": int(mask.sum())}
+    return EditTarget(operation, image, image.copy(), mask, cells, extra=extra), scale
+
+
+def remove_target(
+    model: LoadedModel,
+    image: np.ndarray,
+    mask: np.ndarray,
+    scale: int | None,
+    options: EditOptions,
+) -> tuple[EditTarget, int]:
+    """An inpaint of the mask grown by ``REMOVE_GROW`` cells (a model with a null class only)."""
+    if model.config.null_class_id is None:
+        raise ValueError("this model has no unconditional (null) class, so it cannot remove")
+    image = check_image(image)
+    check_mask(mask, image.shape[:2])
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        raise ValueError("the mask selects nothing: paint over the object to remove")
+    scale = _scale(
+        scale,
+        lambda: editing.auto_scale(image.shape[:2], mask, model.f, model.grid, 0, options.context),
+    )
+    grown = feather_changed(mask, max(round(model.f * scale * REMOVE_GROW), 1))
+    return inpaint_target(model, image, grown, scale, options, "remove_object")
+
+
+def outpaint_target(
+    model: LoadedModel,
+    image: np.ndarray,
+    growth_px: tuple[int, int, int, int],
+    scale: int | None,
+    options: EditOptions,
+) -> tuple[EditTarget, int]:
+    """The grown canvas (new pixels edge-filled) and its new cells (left, top, right, bottom)."""
+    image = check_image(image)
+    scale = _scale(
+        scale,
+        lambda: editing.outpaint_scale(
+            image.shape[:2], growth_px, model.f, model.grid, options.context
+        ),
+    )
+    cell = model.f * scale
+    growth = editing.snap_growth(*growth_px, cell)
+    if growth.is_empty:
+        raise ValueError("outpaint needs a growth > 0 px on at least one side")
+    height, width = image.shape[:2]
+    new_h, new_w = growth.new_shape((height, width))
+    if new_h * new_w > MAX_PIXELS:
+        raise ValueError(
+            f"the grown canvas {new_w}x{new_h} is over the {MAX_PIXELS / 1e6:.0f} MP limit"
+        )
+    pad = ((growth.top, growth.bottom), (growth.left, growth.right), (0, 0))
+    # The new pixels are regenerated; edge fill keeps the model's crops tidy.
+    canvas = np.pad(image, pad, mode="edge")
+    hard = np.ones((new_h, new_w), dtype=bool)
+    hard[growth.top : growth.top + height, growth.left : growth.left + width] = False
+    cells = editing.outpaint_cells((height, width), growth, cell)
+    extra = {"growth": [growth.left, growth.top, growth.right, growth.bottom]}
+    offset = (growth.left, growth.top)
+    return EditTarget("outpaint", image, canvas, hard, cells, offset, extra), scale
+
+
+def box_target(
+    model: LoadedModel,
+    image: np.ndarray,
+    box: tuple[int, int, int, int],
+    scale: int | None,
+    options: EditOptions,
+) -> tuple[EditTarget, int]:
+    """The box's cells plus a one-cell ring regenerate (official recipe); the box is the
+    region that takes the result (or the cells, without ``options.pixel_mask``)."""
+    image = check_image(image)
+    box = tuple(int(v) for v in box)
+    if len(box) != 4:
+        raise ValueError(f"box must be (x, y, w, h), got {box}")
+    scale = _scale(
+        scale,
+        lambda: editing.auto_scale(
+            image.shape[:2], box, model.f, model.grid, editing.BOX_RING, options.context
+        ),
+    )
+    cells = editing.box_to_cells(image.shape[:2], box, model.f * scale)
+    x, y, w, h = box
+    hard = np.zeros(image.shape[:2], dtype=bool)
+    hard[max(y, 0) : max(y + h, 0), max(x, 0) : max(x + w, 0)] = True
+    return EditTarget("edit_box", image, image.copy(), hard, cells, extra={"box": list(box)}), scale
+
+
+__all__ = [
+    "REMOVE_GROW",
+    "REMOVE_SAMPLER",
+    "box_target",
+    "inpaint_target",
+    "outpaint_target",
+    "remove_target",
+]
