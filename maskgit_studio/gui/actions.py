@@ -33,35 +33,50 @@ class ActionSpec:
 
 
 ACTIONS = (
-    ActionSpec("new", "&New", Keys.New, "A blank canvas of the model's size"),
-    ActionSpec("open", "&Open…", Keys.Open, "Open an image or a project"),
-    ActionSpec("save", "&Save", Keys.Save, "Save the project"),
-    ActionSpec("save_as", "Save &As…", Keys.SaveAs, "Save the project as"),
-    ActionSpec("export", "&Export Image…", "Ctrl+E", "Export the image"),
-    ActionSpec("import_mask", "&Import Mask…", None, "Load a mask image"),
-    ActionSpec("export_mask", "Export Mas&k…", None, "Save the mask as PNG"),
-    ActionSpec("quit", "&Quit", Keys.Quit),
-    ActionSpec("undo", "&Undo", Keys.Undo),
-    ActionSpec("redo", "&Redo", [Keys.Redo, "Ctrl+Y"]),
-    ActionSpec("clear_mask", "&Clear Mask", "Ctrl+Shift+A"),
-    ActionSpec("invert_mask", "&Invert Mask", "Ctrl+I"),
-    ActionSpec("grow_mask", "&Grow Mask", "Ctrl+G"),
-    ActionSpec("delete_box", "&Delete Box", Qt.Key.Key_Delete),
-    ActionSpec("box_class", "Box &Class…", "C", "Choose the selected box's class"),
-    ActionSpec("reset_growth", "Reset Canvas &Growth"),
-    ActionSpec("zoom_in", "Zoom &In", Keys.ZoomIn),
-    ActionSpec("zoom_out", "Zoom &Out", Keys.ZoomOut),
-    ActionSpec("fit", "&Fit to Window", "Ctrl+0"),
-    ActionSpec("actual", "&Actual Pixels", "Ctrl+1"),
-    ActionSpec("grid", "Token &Grid", "G", "Show the token grid", checkable=True),
-    ActionSpec("run", "&Run", ["Ctrl+Return", "Ctrl+Enter"], "Run the current request"),
-    ActionSpec("generate", "&Generate a Class…", "Ctrl+Shift+G", "Generate a new image"),
-    ActionSpec("escape", "&Cancel / Discard", Qt.Key.Key_Escape, "Cancel the run or discard"),
-    ActionSpec("accept", "&Accept Variation", [Qt.Key.Key_Return, Qt.Key.Key_Enter]),
-    ActionSpec("prev", "&Previous Variation", Qt.Key.Key_Left),
-    ActionSpec("next", "&Next Variation", Qt.Key.Key_Right),
-    ActionSpec("smaller", "Smaller Brush", "["),
-    ActionSpec("bigger", "Bigger Brush", "]"),
+    ActionSpec("new", "&New", Keys.New, "Start a new, empty picture the size the model makes"),
+    ActionSpec("open", "&Open…", Keys.Open, "Open a picture or a saved project"),
+    ActionSpec("save", "&Save", Keys.Save, "Save the picture with its mask, boxes and runs"),
+    ActionSpec("save_as", "Save &As…", Keys.SaveAs, "Save the project under a new name"),
+    ActionSpec("export", "&Export Image…", "Ctrl+E", "Save the picture as an image file"),
+    ActionSpec("import_mask", "&Import Mask…", None, "Use a black-and-white picture as the mask"),
+    ActionSpec("export_mask", "Export Mas&k…", None, "Save the mask as a black-and-white picture"),
+    ActionSpec("quit", "&Quit", Keys.Quit, "Close the studio"),
+    ActionSpec("undo", "&Undo", Keys.Undo, "Take back the last change"),
+    ActionSpec("redo", "&Redo", [Keys.Redo, "Ctrl+Y"], "Do again what Undo took back"),
+    ActionSpec("clear_mask", "&Clear Mask", "Ctrl+Shift+A", "Unselect every cell"),
+    ActionSpec("invert_mask", "&Invert Mask", "Ctrl+I", "Swap selected and unselected cells"),
+    ActionSpec("grow_mask", "&Grow Mask", "Ctrl+G", "Add a ring of cells around the selection"),
+    ActionSpec("delete_box", "&Delete Box", Qt.Key.Key_Delete, "Remove the selected box"),
+    ActionSpec("box_class", "Box &Class…", "C", "Choose what the selected box should become"),
+    ActionSpec("reset_growth", "Reset Canvas &Growth", None, "Drop the canvas growth"),
+    ActionSpec("zoom_in", "Zoom &In", Keys.ZoomIn, "Look closer"),
+    ActionSpec("zoom_out", "Zoom &Out", Keys.ZoomOut, "See more of the picture"),
+    ActionSpec("fit", "&Fit to Window", "Ctrl+0", "Show the whole picture"),
+    ActionSpec("actual", "&Actual Pixels", "Ctrl+1", "One picture pixel per screen pixel"),
+    ActionSpec("grid", "Token &Grid", "G", "Show the lines between cells", checkable=True),
+    ActionSpec(
+        "run",
+        "&Run",
+        ["Ctrl+Return", "Ctrl+Enter"],
+        "Redraw what is selected: new canvas, the box, or the masked cells",
+    ),
+    ActionSpec(
+        "generate", "&Generate a Class…", "Ctrl+Shift+G", "Make a whole new picture of a class"
+    ),
+    ActionSpec(
+        "escape", "&Cancel / Discard", Qt.Key.Key_Escape, "Stop the run, or drop the variations"
+    ),
+    ActionSpec(
+        "accept", "&Accept Variation", [Qt.Key.Key_Return, Qt.Key.Key_Enter], "Keep this one"
+    ),
+    ActionSpec("prev", "&Previous Variation", Qt.Key.Key_Left, "Show the previous variation"),
+    ActionSpec("next", "&Next Variation", Qt.Key.Key_Right, "Show the next variation"),
+    ActionSpec("smaller", "Smaller Brush", "[", "Make the brush one cell smaller"),
+    ActionSpec("bigger", "Bigger Brush", "]", "Make the brush one cell bigger"),
+    ActionSpec(
+        "shortcuts", "&Keyboard Shortcuts…", [Keys.HelpContents, "F1"], "Every shortcut on one page"
+    ),
+    ActionSpec("welcome", "Show the &Welcome Hint", None, "The three lines shown at first start"),
 )
 
 
@@ -150,6 +165,7 @@ def build_menus(bar: QMenuBar, a: SimpleNamespace) -> Menus:
     run.addActions([a.run, a.generate, a.escape])
     run.addSeparator()
     run.addActions([a.prev, a.next, a.accept])
+    bar.addMenu("&Help").addActions([a.shortcuts, a.welcome])
     return Menus(recent, docks)
 
 
@@ -165,7 +181,7 @@ def build_toolbar(
     bar.addSeparator()
     bar.addWidget(QLabel(" Size "))
     size_spin = QSpinBox(suffix=" cells", minimum=1, maximum=64)
-    size_spin.setToolTip("Brush size in token cells ([ and ], or Ctrl+wheel)")
+    size_spin.setToolTip("Brush size in cells ([ and ], or Ctrl+wheel)")
     size_spin.setValue(brush_size.value)
     size_spin.valueChanged.connect(brush_size.set)
     brush_size.changed.connect(size_spin.setValue)
@@ -173,7 +189,7 @@ def build_toolbar(
     bar.addWidget(QLabel("  Mask "))
     opacity = QSlider(Qt.Orientation.Horizontal, minimum=5, maximum=100, value=45)
     opacity.setFixedWidth(110)
-    opacity.setToolTip("Mask overlay opacity")
+    opacity.setToolTip("How strongly the mask colours the cells it selects")
     opacity.valueChanged.connect(lambda v: set_mask_opacity(v / 100))
     bar.addWidget(opacity)
     bar.addSeparator()

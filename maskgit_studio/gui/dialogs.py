@@ -85,3 +85,20 @@ def ask_recover(parent: QWidget | None, title: str) -> str:
     box.exec()
     clicked = box.clickedButton()
     return "recover" if clicked is recover else "discard" if clicked is discard else "later"
+
+
+def ask_replace_canvas(parent: QWidget | None, name: str) -> str:
+    """ "replace" or "cancel": a generation would replace the whole picture."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Replace the picture?")
+    box.setText(f"Generate a new picture in place of {name}?")
+    box.setInformativeText(
+        "Nothing is selected, so the run makes a whole new picture. Ctrl+Z brings yours back. "
+        "To redraw part of it, paint a mask or draw a box first."
+    )
+    replace = box.addButton("Generate", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return "replace" if box.clickedButton() is replace else "cancel"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
 from .canvas import Canvas
+from .run_steps import run_title
 from .runner import RunController, RunView
 from .status import StatusBar
 from .step_viewer import StepViewer
@@ -22,6 +24,7 @@ class LiveRun(QObject):
     ) -> None:
         super().__init__(controller)
         self.controller, self.canvas, self.viewer, self.status = controller, canvas, viewer, status
+        self.class_label: Callable[[int | None], str] = lambda c: "" if c is None else str(c)
         self._latest: Any = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -33,7 +36,7 @@ class LiveRun(QObject):
         controller.run_ended.connect(self._ended)
 
     def _started(self, view: RunView) -> None:
-        self.viewer.start_run(f"{_title(view)}…")
+        self.viewer.start_run(f"{self.title(view)}…", prefix=view.steps[: view.prefix])
         self.canvas.set_editable(False)
 
     def _step(self, step: Any) -> None:
@@ -55,11 +58,17 @@ class LiveRun(QObject):
         self.canvas.clear_step()
         self.canvas.set_editable(True)
         finished = view.result is not None
-        seed = view.result.request.get("seed") if finished else None
-        self.viewer.title.setText(_title(view) + (f", seed {seed}" if seed is not None else ""))
+        self.viewer.title.setText(self.title(view))
         self.viewer.end_run(finished)
         self.status.set_progress(0, 0)
 
-
-def _title(view: RunView) -> str:
-    return view.kind.replace("_", " ").capitalize()
+    def title(self, view: RunView) -> str:
+        iteration = view.steps[view.prefix - 1].index + 1 if view.prefix else None
+        return run_title(
+            view.kind,
+            self.class_label(view.class_id),
+            view.seed,
+            view.record_id,
+            view.parent,
+            iteration,
+        )

@@ -12,19 +12,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea
+from PySide6.QtWidgets import QMainWindow
 
 from maskgit_studio.editor import Document, EditRequest, Growth, plan_request
 from maskgit_studio.engine.results import ModelInfo
 
 from . import dialogs
 from .actions import build_actions, build_menus, build_toolbar, enable_actions
+from .box_commands import BoxCommands
 from .branch_dialog import BranchChoice, ask_branch
 from .canvas import Canvas
 from .class_picker import pick_class
+from .compare_key import CompareKey
 from .files import FileController
+from .help import ShortcutSheet, shortcut_rows
+from .history import RunHistory
+from .history_panel import HistoryPanel
 from .live import LiveRun
 from .models import ModelController
 from .params_panel import ParamsPanel
@@ -32,7 +37,13 @@ from .runner import RunController
 from .status import StatusBar
 from .step_viewer import StepViewer
 from .tools import BoxTool, BrushSize, BrushTool, EraserTool, OutpaintTool
-from .wheel_guard import guard_wheel
+from .window_layout import (
+    FirstRunHint,
+    build_docks,
+    restore_layout,
+    save_layout,
+    show_first_run_hint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +70,6 @@ class MainWindow(QMainWindow):
         self.ask_hook: Callable[[str, str], str] | None = None
         self._queued_open: str | None = None
         self.setWindowTitle("maskgit-studio")
-        self.resize(1440, 920)
         self.canvas = Canvas(self)
         self.setCentralWidget(self.canvas)
         self.params = ParamsPanel()
@@ -71,7 +81,12 @@ class MainWindow(QMainWindow):
             session, self.params, self.controller.call, self.show_message, self
         )
         self.live = LiveRun(self.controller, self.canvas, self.viewer, self.status)
-        settings = settings or QSettings("maskgit-studio", "studio")
+        self.live.class_label = self._class_label
+        self.history_panel = HistoryPanel()
+        self.history = RunHistory(
+            self.history_panel, self.viewer, self.controller, self.live, self.show_message, self
+        )
+        self.settings = settings = settings or QSettings("maskgit-studio", "studio")
         self.files = FileController(self, settings, autosave_dir, self)
         self.brush_size = BrushSize(2)
         self.tools = {
@@ -84,12 +99,21 @@ class MainWindow(QMainWindow):
         self.canvas.class_label = self._class_label
         self.canvas.selected_box = lambda: self.box_tool.selected
         self.canvas.box_draft = lambda: self.box_tool.draft
+        self.boxes = BoxCommands(
+            self.box_tool, self.params, lambda: self.doc, self.ask_class, self.update_actions, self
+        )
         a = self.actions_ = build_actions(self, self._slots(), self.tools.values(), self.set_tool)
         self.recent_menu, self.docks_menu = build_menus(self.menuBar(), a)
         toolbar = build_toolbar(a, self.brush_size, self.canvas.set_mask_opacity)
         self.addToolBar(toolbar.bar)
         self.size_spin, self.opacity_slider = toolbar.size_spin, toolbar.opacity_slider
-        self._build_docks()
+        self.docks = build_docks(
+            self, self.params, self.viewer, self.history_panel, self.docks_menu
+        )
+        restore_layout(self, settings)  # the last session's size and panels, or fit the screen
+        self.hint = FirstRunHint(self.canvas)
+        self.shortcut_sheet: ShortcutSheet | None = None
+        CompareKey(self, self.canvas.set_compare)  # hold Tab anywhere: compare
         self._connect()
         self.set_tool("brush")
         self.files.fill_recent_menu(self.recent_menu)
@@ -106,7 +130,7 @@ class MainWindow(QMainWindow):
             "clear_mask": lambda: doc() and doc().clear_mask(),
             "invert_mask": lambda: doc() and doc().invert_mask(),
             "grow_mask": lambda: doc() and doc().grow_mask(),
-            "delete_box": self.delete_box, "box_class": self.choose_box_class,
+            "delete_box": self.boxes.delete, "box_class": self.boxes.choose_class,
             "reset_growth": self.reset_growth, "grid": canvas.set_grid_visible,
             "zoom_in": lambda: canvas.set_zoom(canvas.zoom * 1.25),
             "zoom_out": lambda: canvas.set_zoom(canvas.zoom / 1.25),
@@ -114,24 +138,8 @@ class MainWindow(QMainWindow):
             "run": self.run_current, "generate": self.generate_class, "escape": self.escape,
             "accept": self.accept, "prev": lambda: self.browse(-1), "next": lambda: self.browse(1),
             "smaller": lambda: size.set(size.value - 1), "bigger": lambda: size.set(size.value + 1),
+            "shortcuts": self.show_shortcuts, "welcome": self.hint_again,
         }  # fmt: skip
-
-    def _build_docks(self) -> None:
-        scroll = QScrollArea()
-        scroll.setWidget(self.params)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(300)
-        guard_wheel(self.params)  # scrolling the panel never changes a value
-        right = QDockWidget("Parameters", self)
-        right.setObjectName("parameters")
-        right.setWidget(scroll)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, right)
-        bottom = QDockWidget("Steps", self)
-        bottom.setObjectName("steps")
-        bottom.setWidget(self.viewer)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, bottom)
-        for dock in (right, bottom):
-            self.docks_menu.addAction(dock.toggleViewAction())
 
     def _connect(self) -> None:
         c, p = self.controller, self.params
@@ -146,8 +154,6 @@ class MainWindow(QMainWindow):
         )
         self.models.loaded.connect(self._model_loaded)
         p.scale_changed.connect(lambda s: self.doc and self.doc.set_grid(scale=s))
-        p.class_picker.class_changed.connect(self._class_changed)
-        self.box_tool.selection_changed.connect(self._box_selected)
         self.viewer.branch_requested.connect(self.branch)
         self.viewer.export_requested.connect(
             lambda kind: self.files.export_steps(kind, self.viewer)
@@ -158,6 +164,7 @@ class MainWindow(QMainWindow):
         """Offer crash recovery, then load the model in the worker and open ``path``."""
         recovered = self.files.offer_recovery()
         self._queued_open = None if recovered else path
+        show_first_run_hint(self.hint, self.settings)
         self.models.start()
 
     def load_model(self, model: str) -> None:
@@ -172,6 +179,7 @@ class MainWindow(QMainWindow):
             self.set_document(Document.blank(info.image_size, info.downsample_factor))
         elif self.doc.factor != info.downsample_factor:
             self.doc.set_grid(factor=info.downsample_factor)
+        self.history.refresh()  # class names come with the model
         self.update_actions()
 
     def new_document(self, image: np.ndarray) -> Document:
@@ -202,10 +210,13 @@ class MainWindow(QMainWindow):
     def set_document(self, doc: Document) -> None:
         if self.doc is not None:
             self.doc.unsubscribe(self._doc_changed)
+        if doc is not self.doc:
+            self.controller.view = None  # the last run belongs to the document that goes
         self.doc = doc
         self.controller.doc = doc
         self.box_tool.select(None)
         self.canvas.set_document(doc)
+        self.history.set_document(doc)
         doc.subscribe(self._doc_changed)
         self.files.watch(doc)
         self.params.set_scale(doc.scale)
@@ -213,14 +224,8 @@ class MainWindow(QMainWindow):
         self.update_actions()
 
     def _doc_changed(self, aspects: set[str]) -> None:
-        selected = self.box_tool.selected
-        if (
-            "boxes" in aspects
-            and selected is not None
-            and self.doc
-            and selected >= len(self.doc.boxes)
-        ):
-            self.box_tool.select(None)
+        if "boxes" in aspects:
+            self.boxes.forget_gone()
         if aspects & {"history", "pending", "runs"}:
             self.update_title()
             self.update_actions()
@@ -253,13 +258,22 @@ class MainWindow(QMainWindow):
         if self.info is None:
             self.show_message("No model is loaded: pick one in the Model box.")
             return False
+        if request.kind == "generate" and not self._may_replace():
+            return False
         return self.controller.run(request, self.params)
+
+    def _may_replace(self) -> bool:
+        """A generation replaces the whole canvas: ask first, unless it is blank."""
+        doc = self.doc
+        if doc is None or doc.is_blank:
+            return True
+        return self.ask("replace_canvas", self.windowTitle().split(" — ")[0]) == "replace"
 
     def generate_class(self) -> bool:
         if self.info is None or self.controller.busy or self.doc is None:
             return False
         accepted, class_id = self.ask_class(self.params.current_class())
-        if not accepted:
+        if not accepted or not self._may_replace():
             return False
         self.params.class_picker.set_class(class_id)
         request = EditRequest("generate", None, f"Generate {self._class_label(class_id)}")
@@ -296,42 +310,9 @@ class MainWindow(QMainWindow):
                 f"Variation {pending.index + 1} of {pending.count}: Enter accepts, Esc discards."
             )
 
-    def delete_box(self) -> None:
-        selected = self.box_tool.selected
-        if self.doc is not None and selected is not None:
-            self.box_tool.select(None)
-            self.doc.remove_box(selected)
-
-    def choose_box_class(self) -> None:
-        selected = self.box_tool.selected
-        if self.doc is None or selected is None or self.info is None:
-            return
-        accepted, class_id = self.ask_class(self.doc.boxes[selected].class_id)
-        if accepted:
-            self.doc.set_box(
-                selected, self.doc.boxes[selected].with_class(class_id), "Change box class"
-            )
-
     def reset_growth(self) -> None:
         if self.doc is not None:
             self.doc.set_growth(Growth())
-
-    def _class_changed(self, picked: int) -> None:
-        class_id = None if picked < 0 else picked
-        selected = self.box_tool.selected
-        if (
-            self.doc is not None
-            and selected is not None
-            and self.doc.boxes[selected].class_id != class_id
-        ):
-            self.doc.set_box(
-                selected, self.doc.boxes[selected].with_class(class_id), "Change box class"
-            )
-
-    def _box_selected(self, index: int) -> None:
-        if self.doc is not None and index >= 0:
-            self.params.class_picker.set_class(self.doc.boxes[index].class_id)
-        self.update_actions()
 
     def _class_label(self, class_id: int | None) -> str:
         if class_id is None:
@@ -376,7 +357,19 @@ class MainWindow(QMainWindow):
             return self.ask_hook(kind, text)
         if kind == "recover":
             return dialogs.ask_recover(self, text)
+        if kind == "replace_canvas":
+            return dialogs.ask_replace_canvas(self, text)
         return dialogs.ask_save_changes(self, text)
+
+    def show_shortcuts(self) -> None:
+        """F1: every shortcut and mouse gesture on one page."""
+        if self.shortcut_sheet is None:
+            self.shortcut_sheet = ShortcutSheet(shortcut_rows(self.actions_), self)
+        self.shortcut_sheet.show()
+        self.shortcut_sheet.raise_()
+
+    def hint_again(self) -> None:
+        self.hint.show_hint()
 
     def show_message(self, text: str) -> None:
         self.status.show_text(text)
@@ -410,5 +403,6 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save_changes():
             event.ignore()
             return
+        save_layout(self, self.settings)
         self.files.close()
         event.accept()

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from maskgit_studio.editor import Candidates, Document, EditRequest, RunRecord
 from maskgit_studio.engine.config import SamplerConfig
 
+from .run_steps import one_variation
 from .worker import Job
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,10 @@ class RunView:
     Attributes:
         kind: "generate" | "inpaint" | "outpaint" | "edit_box" | "branch".
         offset: (dx, dy) of the current document inside the run's output.
-        steps: every StepResult so far.
-        total: the exact number of steps the run yields.
+        steps: every StepResult so far; a branch starts with its parent's steps up to the
+            branch point (``prefix`` of them, of the variation it continues).
+        total: the exact number of steps the run yields (its own).
+        class_id / seed: what the run uses (for titles).
         result: the engine RunResult, when finished.
         record_id: its RunRecord in the document's run log.
         accepted_version: the document version right after one of its candidates was accepted.
@@ -42,6 +45,9 @@ class RunView:
     branch_step: int | None = None
     steps: list = field(default_factory=list)
     total: int = 0
+    prefix: int = 0
+    class_id: int | None = None
+    seed: int | None = None
     result: Any = None
     record_id: int | None = None
     accepted_version: int | None = None
@@ -135,6 +141,7 @@ class RunController(QObject):
         image, class_id = doc.image, params.current_class()
         offset, box_index = (0, 0), None
         session = self.session
+        run_class = class_id
         if request.kind == "generate":
             start = lambda: session.generate(class_id, **common)  # noqa: E731
         elif request.kind == "inpaint":
@@ -149,11 +156,11 @@ class RunController(QObject):
         elif request.kind == "edit_box":
             box_index = request.box_index
             box = doc.boxes[box_index]
-            box_class = class_id if box.class_id is None else box.class_id
+            box_class = run_class = class_id if box.class_id is None else box.class_id
             start = lambda: session.edit_box(image, box.xywh, box_class, **common, **edit)  # noqa: E731
         else:
             raise ValueError(f"unknown request {request.kind!r}")
-        view = RunView(request.kind, offset, box_index)
+        view = RunView(request.kind, offset, box_index, class_id=run_class, seed=sampler.seed)
         self._launch(view, start, f"run {request.kind.replace('_', ' ')}")
         self.message.emit(f"{request.summary} (seed {sampler.seed})…")
         return True
@@ -176,6 +183,9 @@ class RunController(QObject):
         result, step = parent.result, parent.steps[step_pos]
         start = lambda: self.session.branch(result, step, variation, class_id, sampler, True)  # noqa: E731
         view = RunView("branch", offset, parent.box_index, parent.record_id, step_pos)
+        view.steps = [one_variation(s, variation) for s in parent.steps[: step_pos + 1]]
+        view.prefix, view.seed = len(view.steps), sampler.seed
+        view.class_id = parent.class_id if class_id is None else class_id
         self._launch(view, start, "branch")
         self.message.emit(f"Branching from step {step_pos + 1} (seed {sampler.seed})…")
         return True
@@ -216,7 +226,7 @@ class RunController(QObject):
         if view is None:
             return
         view.steps.append(step)
-        self.progress.emit(len(view.steps), view.total)
+        self.progress.emit(len(view.steps) - view.prefix, view.total)
         self.step.emit(step)
 
     def _on_finished(self, result: Any) -> None:
@@ -229,8 +239,16 @@ class RunController(QObject):
             self._end(view)
             return
         operation = "branch" if view.kind == "branch" else view.kind
+        last = view.steps[-1] if len(view.steps) > view.prefix else None
         record = RunRecord.from_result(
-            doc.next_run_id(), result, operation, view.parent, view.branch_step
+            doc.next_run_id(),
+            result,
+            operation,
+            view.parent,
+            view.branch_step,
+            previews=last.preview if last is not None else None,
+            input_shape=doc.shape,
+            input_offset=view.offset,
         )
         doc.add_run(record)
         view.record_id = record.id

@@ -15,6 +15,16 @@ from maskgit_studio.gui.theme import apply_dark_theme
 from maskgit_studio.gui.worker import Job
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_settings(tmp_path_factory):
+    """Every QSettings of the GUI tests lives in a temporary folder, never the user's."""
+    folder = str(tmp_path_factory.mktemp("qsettings"))
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+            QSettings.setPath(fmt, scope, folder)
+    return folder
+
+
 @pytest.fixture
 def session(tiny_bundle_path):
     s = EngineSession(tiny_bundle_path, device="cpu")

@@ -35,7 +35,7 @@ def test_scrubbing_shows_each_step(qtbot, steps):
     assert len(viewer.strip.columns) == 5 and viewer.position == 4
     assert viewer.branch_button.isEnabled()
     viewer.slider.setValue(1)
-    assert viewer.strip.selected == 1 and viewer.step_label.text() == "Step 2 / 5"
+    assert viewer.strip.selected == 1 and viewer.step_label.text() == "Iteration 2 of 5"
     image = to_array(viewer.detail["image"].pixmap().toImage())
     np.testing.assert_array_equal(image, step_render.fit(steps[1].preview[0], 128))
     viewer.variation.setValue(2)

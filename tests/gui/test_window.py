@@ -138,7 +138,13 @@ def test_branch_from_a_step(window, qtbot, tmp_path):
     assert doc.pending is None and branch.accepted == 0
     assert doc.history.undo_label == "Accept branch"
     branch_index = parent_steps[2].index
-    assert len(window.viewer.steps) == 8 - branch_index - 1  # the steps after the branch point
+    # the parent's steps up to the branch point, then the branch's own, numbered on
+    viewer = window.viewer
+    assert viewer.prefix == 3 and len(viewer.steps) == 3 + 8 - branch_index - 1
+    assert [s.index for s in viewer.steps] == [s.index for s in parent_steps[:3]] + list(
+        range(branch_index + 1, 8)
+    )
+    assert "branch of run" in viewer.title.text() and "seed 77" in viewer.title.text()
 
 
 def test_open_errors_are_dialogs_and_keep_the_document(window, tmp_path):
