@@ -49,31 +49,56 @@ class ParamsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model_combo = QComboBox()
-        self.model_combo.setToolTip("Bundled, imported and trained models")
+        self.model_combo.setToolTip(
+            "The model that draws: the bundled one, or one you imported or trained"
+        )
         self.browse_button = QPushButton("…")
         self.browse_button.setToolTip("Open a model file (.safetensors)")
         self.browse_button.setFixedWidth(28)
         self.device_combo = QComboBox()
+        self.device_combo.setToolTip(
+            "Where the model runs: a graphics card is fastest, cpu always works"
+        )
         self.info_label = QLabel("No model loaded")
         self.info_label.setWordWrap(True)
         self.info_label.setStyleSheet("color: #9aa0a8; font-size: 11px;")
         self.class_picker = ClassPicker()
-        self.steps = _spin(1, 64, 12, "Decoding iterations T")
+        self.steps = _spin(
+            1, 64, 12, "How many rounds the model takes to fill in the picture: more is finer"
+        )
         self.schedule = QComboBox()
         self.schedule.addItems(SCHEDULES)
-        self.temperature = _dspin(0.0, 20.0, 4.5, 0.5, "Choice temperature (annealed to 0)")
-        self.seed = _spin(0, MAX_SEED, 0, "Random seed")
+        self.schedule.setToolTip(
+            "How many cells each round uncovers: cosine starts slow, as in the paper"
+        )
+        self.temperature = _dspin(
+            0.0, 20.0, 4.5, 0.5, "How adventurous the choices are: higher gives more varied results"
+        )
+        self.seed = _spin(
+            0, MAX_SEED, 0, "The dice roll behind a run: the same seed repeats a result"
+        )
         self.seed_lock = QCheckBox("Lock")
         self.seed_lock.setToolTip("Locked: every run uses this seed; unlocked: a new seed per run")
         self.dice = QPushButton("New")
         self.dice.setFixedWidth(44)
-        self.dice.setToolTip("New random seed")
-        self.variations = _spin(1, 16, 1, "Candidates per run (browse with Left/Right)")
-        self.guidance = _dspin(0.0, 20.0, 0.0, 0.5, "Classifier-free guidance scale")
+        self.dice.setToolTip("Roll a new seed")
+        self.variations = _spin(
+            1, 16, 1, "How many versions one run makes (browse them with Left/Right)"
+        )
+        self.guidance = _dspin(
+            0.0, 20.0, 0.0, 0.5, "How strongly the picture follows the chosen class"
+        )
         self.guidance_label = QLabel("Guidance")
-        self.feather = _spin(-1, 256, -1, "Feather radius in px (auto: chosen by the engine)")
+        self.feather = _spin(
+            -1,
+            256,
+            -1,
+            "How many pixels the new part blends into the old at its edge (auto: the model's)",
+        )
         self.feather.setSpecialValueText("auto")
-        self.scale = _spin(1, 64, 1, "Working scale: document px per token = f × scale")
+        self.scale = _spin(
+            1, 64, 1, "How many picture pixels one cell covers: larger edits a larger area at once"
+        )
         self._guidance_ok = False
         self._build()
         self._current_model: str | None = None
