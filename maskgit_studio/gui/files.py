@@ -117,10 +117,9 @@ class FileController(QObject):
             self.open_path(path)
 
     def open_path(self, path: str | Path) -> bool:
-        """Open an image or a project into a new document (asks to save changes first)."""
+        """Open an image or a project into a new document. The file is read first: a file that
+        cannot be opened never costs the question about saving the current document."""
         path = Path(path)
-        if not self.maybe_save_changes():
-            return False
         try:
             if path.suffix.lower() == PROJECT_SUFFIX:
                 doc = load_project(path)
@@ -130,6 +129,8 @@ class FileController(QObject):
                 doc.source = path
         except (ValueError, OSError) as exc:
             self.host.report_error(exc, f"open {path.name}")
+            return False
+        if not self.maybe_save_changes():
             return False
         self.host.set_document(doc)
         self.add_recent(path)

@@ -105,3 +105,18 @@ def test_tooltips_are_plain_words(window):
         tip = widget.toolTip()
         assert tip, f"{widget.objectName() or type(widget).__name__} has no tooltip"
         assert not jargon.search(tip), tip
+
+
+def test_a_bad_file_is_refused_before_asking_to_save(window, tmp_path):
+    doc = _open(window, tmp_path)
+    doc.paint([(1, 1)])  # unsaved changes
+    window.asked.clear()
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    assert not window.open_path(str(broken))
+    assert window.errors and not window.asked  # no question for a file that cannot open
+    assert window.doc is doc
+    good = tmp_path / "good.png"
+    Image.fromarray(sample_image(64, 64)).save(good)
+    assert window.open_path(str(good))
+    assert window.asked[-1][0] == "save_changes"
