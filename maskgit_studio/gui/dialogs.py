@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from maskgit_studio.editor import ProjectError
 from maskgit_studio.engine.checkpoint import CheckpointError
+from maskgit_studio.plain_errors import plain_reason, plain_text
 
 log = logging.getLogger(__name__)
 
@@ -16,15 +17,16 @@ _KEEP = "Nothing was lost: your document is unchanged and still open."
 
 
 def describe_error(exc: BaseException, action: str) -> tuple[str, str]:
-    """(title, text) for a failure while trying to ``action`` ("open the image", "save", ...)."""
+    """(title, text) for a failure while trying to ``action`` ("open the image", "save", ...),
+    in plain words (``plain_errors``: never an exception's class name)."""
     if isinstance(exc, CheckpointError):
         return (
             "Invalid model file",
-            f"This file cannot be used as a model:\n{exc}\n\n"
+            f"This file cannot be used as a model:\n{plain_text(str(exc))}\n\n"
             "Pick another model in the Model box (the bundled one always works).",
         )
     if isinstance(exc, ProjectError):
-        return "Cannot open the project", str(exc)
+        return "Cannot open the project", plain_text(str(exc))
     if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
         return (
             "Out of memory",
@@ -42,14 +44,10 @@ def describe_error(exc: BaseException, action: str) -> tuple[str, str]:
     if isinstance(exc, FileNotFoundError):
         name = exc.filename or str(exc)
         return "File not found", f"Could not {action}: {name} does not exist."
-    if isinstance(exc, OSError):
-        return f"Could not {action}", f"{exc.strerror or exc}\n\n{_KEEP}"
-    if isinstance(exc, ValueError):
-        return f"Could not {action}", str(exc)
-    return (
-        "Something went wrong",
-        f"Could not {action} ({type(exc).__name__}: {exc}).\n\n{_KEEP}",
-    )
+    if isinstance(exc, ValueError) and not isinstance(exc, UnicodeDecodeError):
+        return f"Could not {action}", plain_text(str(exc))
+    title = f"Could not {action}" if isinstance(exc, OSError) else "Something went wrong"
+    return title, f"Could not {action}: {plain_reason(exc)}.\n\n{_KEEP}"
 
 
 def show_error(parent: QWidget | None, exc: BaseException, action: str) -> None:

@@ -120,3 +120,15 @@ def test_a_bad_file_is_refused_before_asking_to_save(window, tmp_path):
     Image.fromarray(sample_image(64, 64)).save(good)
     assert window.open_path(str(good))
     assert window.asked[-1][0] == "save_changes"
+
+
+def test_error_texts_are_plain_words(window, tmp_path):
+    from maskgit_studio.gui.dialogs import describe_error
+
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    assert not window.open_path(str(broken))
+    title, text = window.errors[-1]
+    assert "broken.png" in text and not re.search(r"[A-Z][a-z]+[A-Z]\w*Error", title + text)
+    title, text = describe_error(RuntimeError("CUDA failure"), "run inpaint")
+    assert "RuntimeError" not in title + text and "CUDA failure" in text
