@@ -22,6 +22,7 @@ from .theme import CANVAS_BACKGROUND, GROWTH_COLOR, MASK_COLOR, RING_COLOR, with
 from .tools.base import Tool
 
 ZOOM_MIN, ZOOM_MAX = 0.05, 64.0
+KEPT_MASK_DIM = 0.35  # a mask kept from the last run is drawn fainter: the result shows through
 
 
 class Canvas(QGraphicsView):
@@ -73,7 +74,8 @@ class Canvas(QGraphicsView):
         self.image_item.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
         self.preview_item = PreviewItem(1)
         self.mask_item = CellsItem(with_alpha(MASK_COLOR, 255), 2)
-        self.mask_item.setOpacity(0.45)
+        self.mask_opacity, self.mask_kept = 0.45, False
+        self.mask_item.setOpacity(self.mask_opacity)
         self.ring_item = CellsItem(with_alpha(RING_COLOR, 110), 3)
         self.growth_item = CellsItem(with_alpha(GROWTH_COLOR, 90), 3)
         self.shade_item = CellsItem(QColor(10, 10, 14, 150), 4)
@@ -108,6 +110,9 @@ class Canvas(QGraphicsView):
         self._shown_shape = doc.shape if doc is not None else None
 
     def _on_change(self, aspects: set[str]) -> None:
+        if aspects & {"result", "mask"}:  # a result landed: its mask stays, drawn faint
+            self.mask_kept = "result" in aspects
+            self.set_mask_opacity(self.mask_opacity)
         # candidates coming and going hide and show the overlays: "pending" redraws them all
         if aspects & {"image", "pending", "grid"}:
             self.refresh_image()
@@ -270,7 +275,8 @@ class Canvas(QGraphicsView):
             self.fit()
 
     def set_mask_opacity(self, opacity: float) -> None:
-        self.mask_item.setOpacity(opacity)
+        self.mask_opacity = opacity
+        self.mask_item.setOpacity(opacity * (KEPT_MASK_DIM if self.mask_kept else 1.0))
 
     def set_grid_visible(self, visible: bool) -> None:
         self.grid_item.setVisible(visible)

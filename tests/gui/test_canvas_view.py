@@ -76,3 +76,16 @@ def test_a_new_canvas_size_is_fitted(window, qtbot, tmp_path):
     zoom = canvas.zoom
     canvas.fit()
     assert abs(canvas.zoom - zoom) < 1e-9  # it was already fitted
+
+
+def test_a_mask_kept_after_a_run_is_drawn_faint(window, qtbot, tmp_path):
+    doc = _open(window, tmp_path)
+    canvas = window.canvas
+    doc.paint([(2, 3)])
+    full = canvas.mask_item.opacity()
+    window.run_current()
+    wait_run(qtbot, window)
+    assert doc.mask.sum() == 1 and canvas.mask_item.shown
+    assert canvas.mask_item.opacity() < full / 2  # the result shows through
+    doc.paint([(4, 4)])  # painting again: the mask is the user's next selection
+    assert canvas.mask_item.opacity() == full
