@@ -243,7 +243,7 @@ def print_table(imported: dict, probes: list[dict], rows: list[dict]) -> None:
         f"bundle in {imported['seconds']:.1f} s, peak RSS {imported['peak_rss_mb']:.0f} MB "
         f"({imported['peak_over_input']:.2f}x the input)"
     )
-    print("\nauto's probe (3 layers, fresh) against full forwards")
+    print("\nauto's probe (fresh, per layer) against full forwards")
     for p in probes:
         print(
             f"  {p['threads']} threads: probe {p['probe_fp32_ms_per_layer']:.1f} / "

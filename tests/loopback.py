@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlsplit
 
 OFFICIAL_TEST_FILES = ("tokenizer_imagenet256_checkpoint", "maskgit_imagenet256_checkpoint")
@@ -119,6 +120,17 @@ def serve(files: dict[str, bytes], **faults) -> Iterator[Served]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def isolate(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """Models and the download cache under ``tmp_path``, no proxy variables; returns the model
+    folder and imagenet256's download folder."""
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    models, cache = tmp_path / "models", tmp_path / "cache"
+    monkeypatch.setenv("MASKGIT_STUDIO_MODELS", str(models))
+    monkeypatch.setenv("MASKGIT_STUDIO_CACHE", str(cache))
+    return models, cache / "downloads" / "imagenet256"
 
 
 def closed_port_url() -> str:

@@ -3,7 +3,7 @@
 bf16 matmuls are 2.2x faster than fp32 on one of this project's CPUs and 1.75x slower on another
 that also reports AVX512-BF16 (``docs``/CALIBRATION: the same official-256 forward, 0.40 s fp32
 against 0.70 s bf16), so "auto" times both on the actual model the first time it meets a machine:
-a slice of the model's own layers on a real-length sequence, each precision entered the way the
+one of the model's own layers on a real-length sequence, each precision entered the way the
 session enters it per step (autocast casts the weights on every entry, and that cost counts).
 
 The choice is cached in the user cache folder (``MASKGIT_STUDIO_CACHE`` overrides it), keyed by
@@ -38,7 +38,9 @@ MEASURE_MIN_PARAMETERS = 50_000_000
 # bf16 must beat fp32 by this factor to be chosen: fp32 is exact, so a tie goes to fp32.
 BF16_MIN_SPEEDUP = 1.1
 CACHE_FILE = "cpu-precision.json"
-LAYERS_TIMED = 3
+# One layer, best of three after a warm-up: 8 layer forwards in all, a third of one forward of
+# the model whatever the machine's load (0.2-0.3 s for the official 256 model on an idle CPU).
+LAYERS_TIMED = 1
 REPEATS = 3
 
 
@@ -49,7 +51,7 @@ class PrecisionChoice:
     Attributes:
         precision: "fp32" or "bf16".
         reason: a short phrase, e.g. "measured: fp32 16.1 ms vs bf16 29.4 ms per layer".
-        fp32_ms / bf16_ms: the measured time of the timed slice (measured choices only).
+        fp32_ms / bf16_ms: the measured time of one layer (measured choices only).
     """
 
     precision: str
@@ -128,8 +130,8 @@ def measure(transformer: torch.nn.Module) -> PrecisionChoice:
     bf16 autocast, alternating, best of ``REPEATS`` after a warm-up; choose the faster.
 
     The layers are identical in shape, so their ratio is the whole forward's (checked against
-    full forwards by ``benchmarks/bench_official.py``). Costs about
-    ``2 * (REPEATS + 1) * LAYERS_TIMED`` layer forwards: 0.3-0.6 s on the official 256 model.
+    full forwards by ``benchmarks/bench_official.py``). Costs
+    ``2 * (REPEATS + 1) * LAYERS_TIMED`` layer forwards.
     """
     from .device import precision_context  # device imports this module
 

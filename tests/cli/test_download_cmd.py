@@ -10,7 +10,13 @@ from maskgit_studio import cli
 from maskgit_studio.cli.download_cmd import ProgressMeter, bar_line
 from maskgit_studio.engine import model_store
 from maskgit_studio.engine.importers.official_download import DownloadProgress
-from tests.loopback import OFFICIAL_TEST_FILES, closed_port_url, official_test_files, serve
+from tests.loopback import (
+    OFFICIAL_TEST_FILES,
+    closed_port_url,
+    isolate,
+    official_test_files,
+    serve,
+)
 
 TOK, TR = OFFICIAL_TEST_FILES
 
@@ -22,12 +28,7 @@ def files():
 
 @pytest.fixture
 def dirs(tmp_path, monkeypatch):
-    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    models, cache = tmp_path / "models", tmp_path / "cache"
-    monkeypatch.setenv("MASKGIT_STUDIO_MODELS", str(models))
-    monkeypatch.setenv("MASKGIT_STUDIO_CACHE", str(cache))
-    return models, cache / "downloads" / "imagenet256"
+    return isolate(tmp_path, monkeypatch)
 
 
 def one_error_line(capsys) -> str:

@@ -24,7 +24,13 @@ from maskgit_studio.engine.importers.official_download import (
     OFFICIAL_MODELS,
     download_official,
 )
-from tests.loopback import OFFICIAL_TEST_FILES, closed_port_url, official_test_files, serve
+from tests.loopback import (
+    OFFICIAL_TEST_FILES,
+    closed_port_url,
+    isolate,
+    official_test_files,
+    serve,
+)
 
 TOK, TR = OFFICIAL_TEST_FILES
 
@@ -36,12 +42,8 @@ def files():
 
 @pytest.fixture
 def dirs(tmp_path, monkeypatch):
-    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    models, work = tmp_path / "models", tmp_path / "downloads"
-    monkeypatch.setenv("MASKGIT_STUDIO_MODELS", str(models))
-    monkeypatch.setenv("MASKGIT_STUDIO_CACHE", str(tmp_path / "cache"))
-    return models, work
+    models, _ = isolate(tmp_path, monkeypatch)
+    return models, tmp_path / "downloads"
 
 
 def get(served, work, **kw):

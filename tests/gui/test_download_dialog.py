@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialog
 from maskgit_studio.engine import model_store
 from maskgit_studio.engine.importers.official_download import OFFICIAL_MODELS
 from maskgit_studio.gui.download_dialog import BAR_STEPS, DownloadDialog
-from tests.loopback import OFFICIAL_TEST_FILES, official_test_files, serve
+from tests.loopback import OFFICIAL_TEST_FILES, isolate, official_test_files, serve
 
 TOK, TR = OFFICIAL_TEST_FILES
 
@@ -21,17 +21,23 @@ def files():
 
 @pytest.fixture(autouse=True)
 def dirs(tmp_path, monkeypatch):
-    """Models and downloads in tmp; no proxies (set before the window lists its models)."""
-    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    models, cache = tmp_path / "models", tmp_path / "cache"
-    monkeypatch.setenv("MASKGIT_STUDIO_MODELS", str(models))
-    monkeypatch.setenv("MASKGIT_STUDIO_CACHE", str(cache))
-    return models, cache / "downloads" / "imagenet256"
+    """Set before the window lists its models."""
+    return isolate(tmp_path, monkeypatch)
 
 
 def mirror(monkeypatch, served) -> None:
     monkeypatch.setenv("MASKGIT_STUDIO_DOWNLOAD_URL", served.url)
+
+
+def started_dialog(qtbot, monkeypatch, served, start: bool = True) -> DownloadDialog:
+    """A shown dialog for imagenet256, downloading from ``served``."""
+    mirror(monkeypatch, served)
+    dialog = DownloadDialog(OFFICIAL_MODELS["imagenet256"])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    if start:
+        dialog.start()
+    return dialog
 
 
 def nothing_left(models, work) -> bool:
@@ -41,12 +47,9 @@ def nothing_left(models, work) -> bool:
 def test_dialog_downloads_and_installs(qtbot, files, dirs, monkeypatch):
     models, work = dirs
     with serve(files) as served:
-        mirror(monkeypatch, served)
-        dialog = DownloadDialog(OFFICIAL_MODELS["imagenet256"])
-        qtbot.addWidget(dialog)
+        dialog = started_dialog(qtbot, monkeypatch, served, start=False)
         values = []
         dialog.bar.valueChanged.connect(lambda v: values.append(v))  # in the GUI thread
-        dialog.show()
         with qtbot.waitSignal(dialog.accepted, timeout=30_000):
             dialog.start()
     assert dialog.result() == QDialog.DialogCode.Accepted and dialog.job is None
@@ -61,10 +64,7 @@ def test_dialog_downloads_and_installs(qtbot, files, dirs, monkeypatch):
 def test_cancel_stops_the_transfer_and_leaves_nothing(qtbot, files, dirs, monkeypatch):
     models, work = dirs
     with serve(files, slow={TOK: 0.05}) as served:
-        mirror(monkeypatch, served)
-        dialog = DownloadDialog(OFFICIAL_MODELS["imagenet256"])
-        qtbot.addWidget(dialog)
-        dialog.show()
+        dialog = started_dialog(qtbot, monkeypatch, served, start=False)
         dialog.bar.valueChanged.connect(lambda v: v > 0 and dialog.cancel_button.click())
         with qtbot.waitSignal(dialog.rejected, timeout=30_000):
             dialog.start()
@@ -77,11 +77,7 @@ def test_cancel_stops_the_transfer_and_leaves_nothing(qtbot, files, dirs, monkey
 def test_closing_the_dialog_cancels_first(qtbot, files, dirs, monkeypatch):
     models, work = dirs
     with serve(files, slow={TOK: 0.05}) as served:
-        mirror(monkeypatch, served)
-        dialog = DownloadDialog(OFFICIAL_MODELS["imagenet256"])
-        qtbot.addWidget(dialog)
-        dialog.show()
-        dialog.start()
+        dialog = started_dialog(qtbot, monkeypatch, served)
         qtbot.waitUntil(lambda: dialog.bar.value() > 0, timeout=10_000)
         dialog.close()  # the window's close button: ignored until the worker stopped
         assert dialog.isVisible() and dialog.detail.text() == "Cancelling…"
@@ -93,11 +89,7 @@ def test_closing_the_dialog_cancels_first(qtbot, files, dirs, monkeypatch):
 def test_a_failure_is_shown_in_the_dialog(qtbot, files, dirs, monkeypatch):
     models, work = dirs
     with serve({TOK: files[TOK]}) as served:  # the transformer file is missing: 404
-        mirror(monkeypatch, served)
-        dialog = DownloadDialog(OFFICIAL_MODELS["imagenet256"])
-        qtbot.addWidget(dialog)
-        dialog.show()
-        dialog.start()
+        dialog = started_dialog(qtbot, monkeypatch, served)
         qtbot.waitUntil(lambda: dialog.error is not None, timeout=30_000)
     qtbot.waitUntil(lambda: dialog.job is None, timeout=10_000)
     assert dialog.isVisible() and "HTTP 404" in dialog.detail.text()
