@@ -32,9 +32,10 @@ import logging
 import os
 import struct
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -97,6 +98,8 @@ def open_image(
         handle = io.BytesIO(source)
     else:
         label = name or Path(source).name
+        if not os.path.lexists(source):
+            raise ValueError(f"no such image file: {source}")
         handle = open_regular(source, "image file", MAX_FILE_BYTES)
     try:
         try:
@@ -238,35 +241,48 @@ def mask_from_image(image: Image.Image) -> np.ndarray:
     return bright & visible
 
 
-def save_image(path: str | os.PathLike, array: np.ndarray) -> Path:
-    """Write an (H, W, 3) uint8 RGB or (H, W) bool/uint8 array atomically.
-
-    The format follows the suffix (PNG, JPEG, WebP, BMP, TIFF, GIF...). Nothing is left at
-    ``path`` if writing fails.
+def image_writer(path: str | os.PathLike, array: np.ndarray) -> Callable[[BinaryIO], object]:
+    """A function writing ``array`` to an open file in the format of ``path``'s suffix.
 
     Raises:
-        ValueError: unknown suffix or bad array.
+        ValueError: unknown suffix or bad array (at once, before anything is written).
     """
     path = Path(path)
     fmt = Image.registered_extensions().get(path.suffix.lower())
     if fmt is None:
         raise ValueError(f"cannot tell the image format from {path.name!r}; use .png or .jpg")
     image = _array_to_image(array)
-    _check_folder(path)
-    return atomic_write(path, lambda handle: image.save(handle, fmt, **_SAVE_OPTIONS.get(fmt, {})))
+    return lambda handle: image.save(handle, fmt, **_SAVE_OPTIONS.get(fmt, {}))
+
+
+def frames_writer(frames: list[np.ndarray], duration_ms: int = 400) -> Callable[[BinaryIO], object]:
+    """A function writing an animated GIF of (H, W, 3) uint8 frames (loops forever)."""
+    if not frames:
+        raise ValueError("no frames to write")
+    images = [_array_to_image(f) for f in frames]
+    return lambda handle: images[0].save(
+        handle, "GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0
+    )
+
+
+def save_image(path: str | os.PathLike, array: np.ndarray) -> Path:
+    """Write an (H, W, 3) uint8 RGB or (H, W) bool/uint8 array atomically.
+
+    The format follows the suffix (PNG, JPEG, WebP, BMP, TIFF, GIF...). Nothing is left at
+    ``path`` if writing fails; a replaced file keeps its mode, a new one honours the umask.
+
+    Raises:
+        ValueError: unknown suffix or bad array.
+        OSError: the write failed (disk full...); ``path`` is unchanged.
+    """
+    write = image_writer(path, array)
+    _check_folder(Path(path))
+    return atomic_write(path, write)
 
 
 def save_frames(path: str | os.PathLike, frames: list[np.ndarray], duration_ms: int = 400) -> Path:
     """Write an animated GIF of (H, W, 3) uint8 frames atomically (loops forever)."""
-    if not frames:
-        raise ValueError("no frames to write")
-    images = [_array_to_image(f) for f in frames]
-
-    def write(handle):
-        images[0].save(
-            handle, "GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0
-        )
-
+    write = frames_writer(frames, duration_ms)
     _check_folder(Path(path))
     return atomic_write(path, write)
 
@@ -296,6 +312,8 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_PIXELS",
     "SUPPORTED_FORMATS",
+    "frames_writer",
+    "image_writer",
     "load_image",
     "load_mask",
     "mask_from_image",

@@ -171,6 +171,19 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
     return Path(path)
 
 
+def atomic_write_all(items: list[tuple[str | os.PathLike, Callable[[BinaryIO], object]]]) -> None:
+    """Write several files all or nothing: every temp file is complete before the first rename.
+
+    Raises:
+        OSError: a write failed; no target was touched and no temp file is left.
+    """
+    with contextlib.ExitStack() as stack:
+        for path, write in items:
+            tmp = stack.enter_context(atomic_output(path))
+            with open(tmp, "wb") as handle:
+                write(handle)
+
+
 def check_writable_folder(path: str | os.PathLike, what: str = "output") -> None:
     """Fail before any work when a file cannot be created next to ``path``.
 
@@ -228,6 +241,7 @@ __all__ = [
     "UnreadableFile",
     "atomic_output",
     "atomic_write",
+    "atomic_write_all",
     "check_writable_folder",
     "current_umask",
     "describe_write_error",

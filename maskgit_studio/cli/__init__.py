@@ -23,6 +23,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from .. import quiet_start_up_interrupts, raise_interrupts
+from ..safe_io import describe_write_error, is_write_error
 from .parser import COMMANDS, PROG, build_parser
 
 log = logging.getLogger(__name__)
@@ -30,20 +32,34 @@ log = logging.getLogger(__name__)
 
 def launch_app(argv: list[str]) -> int:
     """Open the desktop app (imported lazily: the CLI works without Qt)."""
+    quiet_start_up_interrupts(program=True)  # until the app installs its own Ctrl-C handler
     try:
-        from ..gui import app
-    except ImportError as exc:
-        print(
-            f"{PROG}: the app cannot start ({exc}); use a sub-command (see {PROG} --help)",
-            file=sys.stderr,
-        )
-        return 1
-    return int(app.main(argv) or 0)
+        try:
+            from ..gui import app
+        except ImportError as exc:
+            print(
+                f"{PROG}: the app cannot start ({exc}); use a sub-command (see {PROG} --help)",
+                file=sys.stderr,
+            )
+            return 1
+        return int(app.main(argv) or 0)
+    finally:
+        raise_interrupts()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (never raises for bad input)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Entry point; returns the exit code (never raises for bad input, nor for Ctrl-C)."""
+    raise_interrupts()  # Ctrl-C: KeyboardInterrupt from here on, answered with 130 below
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:  # Ctrl-C at any moment, start-up (imports, model) included
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        logging.captureWarnings(False)
+
+
+def _main(argv: list[str]) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "-v", "--verbose")):
         return launch_app(argv)
     parser = build_parser()
@@ -55,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # Library warnings (torch, Pillow) go to the log: shown with -v, never before the one line.
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").setLevel(logging.WARNING if args.verbose else logging.ERROR)
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
@@ -64,9 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # CliError and CheckpointError are ValueErrors: all bad input
         print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if not is_write_error(exc):
+            raise
+        print(f"{PROG} {args.command}: error: {describe_write_error(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        raise
     except Exception as exc:  # a bug or an environment failure: one line, details in the log
         log.debug("unexpected failure", exc_info=True)
         print(

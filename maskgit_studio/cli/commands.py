@@ -2,7 +2,10 @@
 
 Each handler takes the parsed args and returns an exit code. Bad input raises ``CliError``
 (or a ValueError / FileNotFoundError from the engine), which ``cli.main`` turns into one line on
-stderr and exit code 2. Outputs are written only after the run finished, each atomically.
+stderr and exit code 2. Everything is checked before the work starts: the numbers by the parser,
+the output files here (format, an existing and writable folder, not a folder themselves), then
+the input images, then the model. Outputs are written only after the run finished, all or
+nothing (every file complete before the first rename); a full disk is one line.
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from ..engine import images
 from ..engine.config import SamplerConfig
 from ..engine.results import ModelInfo, RunResult, StepResult
 from ..engine.session import EngineSession, Run
+from ..safe_io import UnreadableFile, atomic_write_all, check_writable_folder, describe_write_error
 from . import strip
+
+MAX_BOX = 100_000  # px: no box coordinate or size is larger
 
 
 class CliError(ValueError):
@@ -90,12 +96,14 @@ def output_paths(out: str, variations: int) -> list[Path]:
 
 
 def check_writable(path: Path) -> None:
-    """Fail before any work if an output cannot be written (unknown format, missing folder)."""
+    """Fail before any work if an output cannot be written (unknown format, missing or
+    unwritable folder, a folder in the file's place)."""
     if Image.registered_extensions().get(path.suffix.lower()) is None:
         raise CliError(f"cannot tell the image format of {str(path)!r}; use .png, .jpg, .webp ...")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise CliError(f"output folder does not exist: {folder}")
+    try:
+        check_writable_folder(path)
+    except UnreadableFile as exc:
+        raise CliError(str(exc)) from None
 
 
 def run_with_progress(run: Run, keep_steps: bool) -> tuple[RunResult, list[StepResult]]:
@@ -114,13 +122,20 @@ def run_with_progress(run: Run, keep_steps: bool) -> tuple[RunResult, list[StepR
 
 
 def write_outputs(args: argparse.Namespace, result: RunResult, steps: list[StepResult]) -> int:
-    for path, image in zip(output_paths(args.out, len(result.images)), result.images, strict=True):
-        images.save_image(path, image)
-        print(path)
+    """Write every output, all or nothing; a write failure is one clear CliError."""
+    paths = output_paths(args.out, len(result.images))
+    items = [(path, images.image_writer(path, im)) for path, im in zip(paths, result.images, strict=True)]  # fmt: skip
     if args.strip:
-        print(images.save_image(args.strip, strip.render_strip(steps)))
+        items.append((Path(args.strip), images.image_writer(args.strip, strip.render_strip(steps))))
     if args.gif:
-        print(images.save_frames(args.gif, strip.render_frames(steps)))
+        items.append((Path(args.gif), images.frames_writer(strip.render_frames(steps))))
+    try:
+        atomic_write_all(items)
+    except OSError as exc:
+        where = paths[0].parent if len(items) > 1 else paths[0]
+        raise CliError(describe_write_error(exc, where)) from None
+    for path, _ in items:
+        print(path)
     return 0
 
 
@@ -170,6 +185,12 @@ def cmd_outpaint(args: argparse.Namespace) -> int:
     if not any((args.left, args.right, args.top, args.bottom)):
         raise CliError("outpaint: give at least one of --left/--right/--top/--bottom (px > 0)")
     image = images.load_image(args.image)
+    grown = (image.shape[0] + args.top + args.bottom) * (image.shape[1] + args.left + args.right)
+    if grown > images.MAX_PIXELS:
+        raise CliError(
+            f"outpaint: the grown canvas would be {grown / 1e6:.0f} MP; the limit is "
+            f"{images.MAX_PIXELS / 1e6:.0f} MP"
+        )
     session = open_session(args)
     class_id = resolve_class(session.info, args.class_)
     require_class_if_needed(session.info, class_id, "outpaint")
@@ -201,6 +222,8 @@ def parse_box(text: str) -> tuple[int, int, int, int]:
         raise CliError(f"--box must be X,Y,W,H in whole pixels, got {text!r}") from None
     if w <= 0 or h <= 0:
         raise CliError(f"--box width and height must be > 0, got {w}x{h}")
+    if max(abs(x), abs(y), w, h) > MAX_BOX:
+        raise CliError(f"--box {text!r} is beyond {MAX_BOX} px")
     return x, y, w, h
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..engine import model_store
+from ..safe_io import describe_write_error
 
 if TYPE_CHECKING:
     from ..engine.importers import ImportResult
@@ -95,8 +96,8 @@ def _run(args: argparse.Namespace, convert: Callable[[], ImportResult]) -> int:
     except (WeightsImportError, CheckpointError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:
-        print(f"error: cannot write the model: {exc}", file=sys.stderr)
+    except OSError as exc:  # a full disk, a read-only folder: nothing was written
+        print(f"error: {describe_write_error(exc, dest)}", file=sys.stderr)
         return 2
     _report(result, time.perf_counter() - start)
     return 0

@@ -1,7 +1,9 @@
 """The command line: every sub-command, its options and its (lazily imported) handler.
 
 Nothing here imports torch or Qt: a handler's module is imported when its command runs, so
-``--help`` and argument errors answer at once.
+``--help`` and argument errors answer at once. Every number is checked here, by its argparse
+type (whole numbers in a range, finite reals in a range), so an absurd value is refused with
+exit 2 and one line before any file is read or any model is loaded.
 """
 
 from __future__ import annotations
@@ -10,13 +12,28 @@ import argparse
 import importlib
 from collections.abc import Callable
 
-from ..engine.config import REVEAL_POLICIES, SCHEDULES
+from ..argtypes import real, whole
+from ..engine.config import (
+    MAX_GUIDANCE,
+    MAX_STEPS,
+    MAX_TEMPERATURE,
+    REVEAL_POLICIES,
+    SCHEDULES,
+)
 from . import download_cmd, import_cmd
 
 PROG = "maskgit-studio"
 COMMANDS = ("generate", "inpaint", "outpaint", "edit", "info", "import", "download")
 
 Handler = Callable[[argparse.Namespace], int]
+
+# Limits of the image commands (the studio's panel has the same ones).
+MAX_VARIATIONS = 16
+MAX_SCALE = 64
+MAX_FEATHER = 4096  # px
+MAX_GROWTH = 100_000  # px per side (the grown canvas must also stay under the pixel limit)
+MAX_THREADS = 1024
+MAX_SEED = 2**63 - 1
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -43,7 +60,9 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
         help="model file or name of an imported model (default: the bundled model)",
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    p.add_argument(
+        "--threads", type=whole(1, MAX_THREADS), default=None, help="CPU threads for torch"
+    )
 
 
 def add_sampling_options(p: argparse.ArgumentParser, class_required: bool) -> None:
@@ -58,31 +77,37 @@ def add_sampling_options(p: argparse.ArgumentParser, class_required: bool) -> No
     )
     # Sampling options default to None: the model's recommended settings fill them in.
     p.add_argument(
-        "--steps", type=int, default=None, help="decoding iterations T (default: the model's)"
+        "--steps",
+        type=whole(1, MAX_STEPS),
+        default=None,
+        help=f"decoding iterations T, 1..{MAX_STEPS} (default: the model's)",
     )
     p.add_argument("--schedule", choices=SCHEDULES, default=None)
     p.add_argument(
         "--temperature",
-        type=float,
+        type=real(0.0, MAX_TEMPERATURE),
         default=None,
         help="choice temperature: randomness of which tokens are kept each step (annealed to 0)",
     )
     p.add_argument(
         "--sample-temperature",
-        type=float,
+        type=real(0.0, MAX_TEMPERATURE, open_lo=True),
         default=None,
         help="softmax temperature of the token samples",
     )
     p.add_argument(
         "--guidance",
-        type=float,
+        type=real(0.0, MAX_GUIDANCE),
         default=None,
         help="classifier-free guidance scale (default: the model's)",
     )
     p.add_argument("--policy", choices=REVEAL_POLICIES, default=None)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=whole(0, MAX_SEED), default=0)
     p.add_argument(
-        "--variations", type=int, default=1, help="K results; OUT gets -1, -2, ... suffixes"
+        "--variations",
+        type=whole(1, MAX_VARIATIONS),
+        default=1,
+        help=f"K results, 1..{MAX_VARIATIONS}; OUT gets -1, -2, ... suffixes",
     )
     p.add_argument("--out", required=True, help="output image (.png, .jpg, .webp, ...)")
     p.add_argument("--strip", help="PNG strip of every iteration (token mask above image)")
@@ -90,8 +115,18 @@ def add_sampling_options(p: argparse.ArgumentParser, class_required: bool) -> No
 
 
 def add_edit_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--scale", type=int, default=None, help="working scale (cell = f * scale px)")
-    p.add_argument("--feather", type=int, default=None, help="feather radius in px")
+    p.add_argument(
+        "--scale",
+        type=whole(1, MAX_SCALE),
+        default=None,
+        help=f"working scale, 1..{MAX_SCALE} (cell = f * scale px)",
+    )
+    p.add_argument(
+        "--feather",
+        type=whole(0, MAX_FEATHER),
+        default=None,
+        help=f"feather radius in px, 0..{MAX_FEATHER}",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,7 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("outpaint", help="grow the canvas and fill the new area")
     p.add_argument("image")
     for side in ("left", "right", "top", "bottom"):
-        p.add_argument(f"--{side}", type=int, default=0, metavar="PX", help=f"grow {side} (px)")
+        p.add_argument(
+            f"--{side}",
+            type=whole(0, MAX_GROWTH),
+            default=0,
+            metavar="PX",
+            help=f"grow {side} (px)",
+        )
     add_sampling_options(p, class_required=False)
     add_edit_options(p)
     p.set_defaults(func=lazy("commands", "cmd_outpaint"))
