@@ -307,7 +307,8 @@ def render_markdown(result: dict) -> str:
     cond = result.get("class_conditional", {})
     lines += [
         "",
-        "Edge energy: mean squared image gradient of the reconstructions over the originals'. "
+        "Edge energy: mean Sobel gradient magnitude of the reconstructions over the originals' "
+        f"(mean squared gradients: {_fmt(tok.get('edge_energy_squared'), percent=True)}). "
         f"Boundary ratio: mean |gradient| across {tok.get('token_pixels', '?')}-px token borders "
         "over inside tokens (a visible token grid shows as > 1.2).",
     ]

@@ -215,6 +215,7 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
         "codebook_perplexity": usage["perplexity"],
         "used_codes": int(usage["used_codes"]),
         "edge_energy": metrics.edge_energy_ratio(recon, originals),
+        "edge_energy_squared": metrics.edge_energy_ratio(recon, originals, squared=True),
         "boundary_ratio": metrics.token_boundary_ratio(recon, factor),
         "boundary_ratio_real": metrics.token_boundary_ratio(originals, factor),
         "token_pixels": factor,

@@ -333,7 +333,7 @@ def test_evaluate_on_procedural_scenes_end_to_end(tiny_procedural_bundle, tmp_pa
 
     tok = result["tokenizer"]
     assert tok["images"] == 12 and tok["token_pixels"] == 8
-    assert tok["edge_energy"] > 0 and tok["boundary_ratio"] > 0
+    assert tok["edge_energy"] > 0 and tok["edge_energy_squared"] > 0 and tok["boundary_ratio"] > 0
     assert 0.8 < tok["boundary_ratio_real"] < 1.3  # real scenes show no token grid
 
     judge = result["judge"]

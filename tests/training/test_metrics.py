@@ -15,6 +15,7 @@ from training.metrics import (
     edge_energy_ratio,
     frechet_distance,
     frechet_distance_from_stats,
+    gradient_energy,
     kernel_inception_distance,
     psnr,
     ssim,
@@ -136,21 +137,28 @@ def _scenes(count: int = 12, size: int = 64) -> torch.Tensor:
 
 
 def test_edge_energy_known_values():
-    ramp = (torch.arange(5) * 0.1).expand(2, 3, 4, 5)  # dx = 0.1 everywhere, dy = 0
-    assert edge_energy(ramp).tolist() == pytest.approx([0.01, 0.01])
+    ramp = (torch.arange(5) * 0.1).expand(2, 3, 4, 5)  # rises 0.1 per pixel to the right
+    assert edge_energy(ramp).tolist() == pytest.approx([0.1, 0.1])  # Sobel / 8: the slope
+    assert gradient_energy(ramp).tolist() == pytest.approx([0.01, 0.01])  # dx^2, dy = 0
     diagonal = (torch.arange(6)[:, None] + torch.arange(6)[None]).float() * 0.1
-    assert edge_energy(diagonal.expand(1, 3, 6, 6)).item() == pytest.approx(0.02)
-    # Energy is quadratic in contrast; a flat image has none.
-    assert edge_energy_ratio(2 * ramp, ramp) == pytest.approx(4.0)
+    assert edge_energy(diagonal.expand(1, 3, 6, 6)).item() == pytest.approx(math.sqrt(0.02))
+    assert gradient_energy(diagonal.expand(1, 3, 6, 6)).item() == pytest.approx(0.02)
+    # Linear in contrast (quadratic when squared); a flat reference has none.
+    assert edge_energy_ratio(2 * ramp, ramp) == pytest.approx(2.0)
+    assert edge_energy_ratio(2 * ramp, ramp, squared=True) == pytest.approx(4.0)
     assert math.isnan(edge_energy_ratio(ramp, torch.zeros(1, 3, 4, 5)))
+    with pytest.raises(ValueError, match="3x3"):
+        edge_energy(torch.zeros(1, 3, 2, 8))
 
 
 def test_blurring_lowers_edge_energy_but_not_blockiness():
     scenes = _scenes()
     assert edge_energy_ratio(scenes, scenes) == pytest.approx(1.0)
-    blurred = F.avg_pool2d(F.pad(scenes, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
-    ratio = edge_energy_ratio(blurred, scenes)
-    assert 0.2 < ratio < 0.85  # a 3x3 box blur keeps well under the 85 % target
+    blurred = scenes
+    for _ in range(2):  # two 3x3 box blurs (a soft tokenizer's look)
+        blurred = F.avg_pool2d(F.pad(blurred, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+    assert 0.3 < edge_energy_ratio(blurred, scenes) < 0.8  # well under the 85 % target
+    assert edge_energy_ratio(blurred, scenes, squared=True) < edge_energy_ratio(blurred, scenes)
     # A uniform blur softens every pixel pair alike: no token grid appears.
     assert token_boundary_ratio(blurred, 8) == pytest.approx(
         token_boundary_ratio(scenes, 8), abs=0.1
