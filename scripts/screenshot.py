@@ -1,14 +1,20 @@
-"""Screenshot of the real studio window (offscreen by default; set QT_QPA_PLATFORM=xcb under
-Xvfb to go through a real X server).
+"""Screenshot of the real studio window (offscreen by default; under Xvfb it goes through a
+real X server: ``xvfb-run -a python scripts/screenshot.py --platform xcb ...``).
 
-    python scripts/screenshot.py --out docs/studio.png [--model PATH] [--image PATH]
-        [--scene edit|variations|running|outpaint]
+    python scripts/screenshot.py --out docs/screenshot.png [--model PATH] [--image PATH]
+        [--scene edit|variations|running|outpaint|history] [--gif docs/live-decode.gif]
+        [--platform offscreen|xcb] [--size 1440x900]
 
 Scenes: "edit" paints a mask and draws a box (nothing run); "variations" runs an inpaint with
 four variations and shows them pending with the step viewer filled; "running" grabs the live
-preview in the middle of a run; "outpaint" shows a pending canvas growth.
+preview in the middle of a run; "outpaint" shows a pending canvas growth; "history" runs an
+inpaint, keeps it, branches from one of its steps and runs again, so the History panel shows a
+tree and the Steps panel a branch with its parent's steps.
+``--gif`` also records the canvas at every step of the last run (a live decode).
 Without --model the bundled default is used; without one, a random-weight model with the
 default recipe's architecture is built (its pictures are noise, but every widget is real).
+The window's settings live in a scratch folder (never the user's); the first-run hint is left
+out unless ``--hint``.
 """
 
 from __future__ import annotations
@@ -20,7 +26,6 @@ import tempfile
 import threading
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
@@ -70,18 +75,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None)
     parser.add_argument("--image", default=None)
     parser.add_argument(
-        "--scene", default="variations", choices=["edit", "variations", "running", "outpaint"]
+        "--scene",
+        default="variations",
+        choices=["edit", "variations", "running", "outpaint", "history"],
     )
     parser.add_argument("--size", default="1440x900")
+    parser.add_argument("--gif", default=None, help="also record the last run's steps as a GIF")
+    parser.add_argument("--platform", default=None, help="Qt platform (default: offscreen)")
+    parser.add_argument("--hint", action="store_true", help="show the first-run hint")
+    parser.add_argument("--timeout", type=float, default=600, help="give up after this many s")
     args = parser.parse_args(argv)
+    os.environ["QT_QPA_PLATFORM"] = args.platform or os.environ.get("QT_QPA_PLATFORM", "offscreen")
 
     import torch
-    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtCore import QSettings, Qt, QTimer
 
     from maskgit_studio.engine.model_store import bundled_model_path
     from maskgit_studio.engine.session import EngineSession
     from maskgit_studio.gui.app import create_app
     from maskgit_studio.gui.main_window import MainWindow
+    from maskgit_studio.gui.qimage import to_array
 
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     scratch = Path(tempfile.mkdtemp(prefix="mgs-shot-"))
@@ -91,17 +104,22 @@ def main(argv: list[str] | None = None) -> int:
         image = str(scratch / "landscape.png")
         Image.fromarray(sample_scene()).save(image)
     app = create_app()
-    window = MainWindow(
-        EngineSession(model), QSettings(str(scratch / "s.ini"), QSettings.Format.IniFormat), scratch
-    )
-    window.ask_hook = lambda kind, text: (
-        "later" if kind == "recover" else ("1" if kind == "class" else "discard")
-    )
+    settings = QSettings(str(scratch / "s.ini"), QSettings.Format.IniFormat)
+    settings.setValue("hints/first_run_shown", not args.hint)
+    window = MainWindow(EngineSession(model), settings, scratch)
+    window.ask_hook = lambda kind, text: {
+        "recover": "later",
+        "class": "1",
+        "branch": "1,7,3.0",
+    }.get(kind, "discard")
     width, height = (int(v) for v in args.size.split("x"))
     window.resize(width, height)
     window.show()
     window.start(image)
     gate = threading.Event()
+    frames: list[np.ndarray] = []
+    paced = threading.Event()  # the worker waits for each step's frame (GIF recording)
+    state = {"stage": 0, "code": 1}
 
     def stage() -> None:
         if window.doc is None or window.doc.source is None or window.controller.busy:
@@ -127,22 +145,68 @@ def main(argv: list[str] | None = None) -> int:
             doc.set_growth(Growth(right=max(2, cols // 4), top=1))
             window.canvas.fit()
             return QTimer.singleShot(300, shoot)
-        window.params.variations.setValue(4)
         window.params.steps.setValue(12)
+        if args.scene == "history":
+            return history_stage()
+        run_last()
+
+    def history_stage() -> None:
+        """An inpaint (kept), a branch from its 5th step, then the run the picture shows."""
+        step = state["stage"]
+        if window.controller.busy:
+            return QTimer.singleShot(100, history_stage)
+        state["stage"] += 1
+        if step == 0:
+            window.params.variations.setValue(2)
+            window.run_current()
+        elif step == 1:
+            window.accept()
+            window.viewer.slider.setValue(4)
+            window.viewer.branch_button.click()
+        elif step == 2:
+            doc = window.doc
+            rows, cols = doc.grid_shape
+            doc.clear_mask()
+            doc.paint([(r, c) for r in range(1, 3) for c in range(cols - 5, cols - 2)])
+            return run_last()
+        QTimer.singleShot(100, history_stage)
+
+    def run_last() -> None:
+        window.params.variations.setValue(4)
         window.controller.step.connect(on_step)
         window.run_current()
+        worker = window.controller.job.worker
         if args.scene == "running":
-            window.controller.job.worker.step.connect(hold)  # runs in the worker: pause mid-run
+            worker.step.connect(hold, Qt.ConnectionType.DirectConnection)  # pause mid-run
         else:
+            if args.gif:
+                worker.step.connect(pace, Qt.ConnectionType.DirectConnection)
             QTimer.singleShot(200, wait_done)
 
-    def hold(step) -> None:
+    def hold(step) -> None:  # worker thread
         if step.index >= 6:
             gate.wait(30)
+
+    def pace(step) -> None:  # worker thread: one frame per step
+        paced.clear()
+        paced.wait(10)
 
     def on_step(step) -> None:
         if args.scene == "running" and step.index >= 6 and not gate.is_set():
             QTimer.singleShot(400, shoot)
+        elif args.gif:
+            QTimer.singleShot(80, record)
+
+    def record() -> None:
+        frames.append(canvas_frame())
+        paced.set()
+
+    def canvas_frame() -> np.ndarray:
+        """The canvas (the live decode), at most 720 px wide to keep the GIF small."""
+        picture = Image.fromarray(to_array(window.canvas.grab().toImage()))
+        if picture.width > 720:
+            picture = picture.resize((720, round(picture.height * 720 / picture.width)))
+        return np.asarray(picture)
 
     def wait_done() -> None:
         if window.controller.busy:
@@ -155,14 +219,32 @@ def main(argv: list[str] | None = None) -> int:
     def shoot() -> None:
         window.grab().save(args.out)
         print(f"wrote {args.out}")
+        if args.gif and frames:
+            frames.append(canvas_frame())
+            pictures = [Image.fromarray(f).quantize(96) for f in frames]
+            durations = [250] * (len(pictures) - 1) + [2000]
+            pictures[0].save(
+                args.gif, save_all=True, append_images=pictures[1:], duration=durations, loop=0
+            )
+            print(f"wrote {args.gif} ({len(frames)} frames)")
+        state["code"] = 0
+        finish()
+
+    def finish() -> None:
         gate.set()
+        paced.set()
         window.controller.shutdown()
         window.files.close()
         app.quit()
 
+    def give_up() -> None:
+        print(f"gave up after {args.timeout:.0f} s", file=sys.stderr)
+        finish()
+
     QTimer.singleShot(100, stage)
+    QTimer.singleShot(int(args.timeout * 1000), give_up)
     app.exec()
-    return 0
+    return state["code"]
 
 
 if __name__ == "__main__":

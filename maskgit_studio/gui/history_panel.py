@@ -46,10 +46,8 @@ class HistoryPanel(QWidget):
         self.tree.setToolTip("Every run of this document; a branch sits under its parent")
         header = self.tree.header()
         header.setStretchLastSection(False)
-        header.resizeSection(0, 150)
-        header.resizeSection(1, 90)
-        header.resizeSection(2, 70)
-        header.resizeSection(3, 44)
+        for column, width in enumerate((132, 84, 96, 44)):  # a seed has up to 10 digits
+            header.resizeSection(column, width)
         self.empty = QLabel(EMPTY_TEXT)
         self.empty.setWordWrap(True)
         self.empty.setStyleSheet("color: #9aa0a8; font-size: 11px;")
@@ -94,7 +92,7 @@ class HistoryPanel(QWidget):
             what = "branch"
         else:
             what = record.kind.replace("_", " ")
-        item.setText(0, f"{record.id}  {what}")
+        item.setText(0, f"{record.id} {what}")
         item.setText(1, class_label(record.class_id))
         item.setText(2, "" if record.seed is None else str(record.seed))
         item.setText(3, str(_decoded(record)))

@@ -61,7 +61,7 @@ def build_docks(
         menu.addAction(dock.toggleViewAction())
         docks[name] = dock
     window.splitDockWidget(docks["history"], docks["steps"], Qt.Orientation.Horizontal)
-    window.resizeDocks([docks["history"], docks["steps"]], [330, 1000], Qt.Orientation.Horizontal)
+    window.resizeDocks([docks["history"], docks["steps"]], [390, 1000], Qt.Orientation.Horizontal)
     return docks
 
 
@@ -134,8 +134,7 @@ class FirstRunHint(QFrame):
     def _place(self) -> None:
         parent = self.parentWidget()
         width = min(640, max(parent.width() - 24, 200))
-        self.setFixedWidth(width)
-        self.adjustSize()
+        self.setFixedSize(width, self.layout().totalHeightForWidth(width))
         self.move((parent.width() - width) // 2, 12)
 
     def show_hint(self) -> None:
