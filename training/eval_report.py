@@ -252,6 +252,26 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+def _record_table(record: dict, columns: list[tuple[str, str, Any]]) -> list[str]:
+    """A one-row table of a result part.
+
+    Args:
+        record: e.g. result["tokenizer"].
+        columns: (header, key, format) per column; format "%" (a percentage), a digit count,
+            or None (the value as is).
+    """
+    cells = []
+    for _, key, form in columns:
+        value = record.get(key)
+        if form == "%":
+            cells.append(_fmt(value, percent=True))
+        elif form is None:
+            cells.append(_fmt(value))
+        else:
+            cells.append(_fmt(value, form))
+    return _table([header for header, _, _ in columns], [cells])
+
+
 def render_markdown(result: dict) -> str:
     """The human-readable report (evaluate.md) of an evaluate result dict."""
     model = result.get("model", {})
@@ -280,28 +300,17 @@ def render_markdown(result: dict) -> str:
 
     tok = result.get("tokenizer", {})
     lines += ["", "## Tokenizer (held-out real scenes)", ""]
-    lines += _table(
+    lines += _record_table(
+        tok,
         [
-            "images",
-            "PSNR (dB)",
-            "SSIM",
-            "codebook usage",
-            "perplexity",
-            "edge energy",
-            "boundary ratio",
-            "boundary ratio, originals",
-        ],
-        [
-            [
-                _fmt(tok.get("images")),
-                _fmt(tok.get("psnr")),
-                _fmt(tok.get("ssim"), 3),
-                _fmt(tok.get("codebook_usage"), percent=True),
-                _fmt(tok.get("codebook_perplexity"), 1),
-                _fmt(tok.get("edge_energy"), percent=True),
-                _fmt(tok.get("boundary_ratio")),
-                _fmt(tok.get("boundary_ratio_real")),
-            ]
+            ("images", "images", None),
+            ("PSNR (dB)", "psnr", 2),
+            ("SSIM", "ssim", 3),
+            ("codebook usage", "codebook_usage", "%"),
+            ("perplexity", "codebook_perplexity", 1),
+            ("edge energy", "edge_energy", "%"),
+            ("boundary ratio", "boundary_ratio", 2),
+            ("boundary ratio, originals", "boundary_ratio_real", 2),
         ],
     )
     cond = result.get("class_conditional", {})
@@ -322,26 +331,16 @@ def render_markdown(result: dict) -> str:
 
     judge = result.get("judge", {})
     lines += ["", "## Judge", ""]
-    lines += _table(
+    lines += _record_table(
+        judge,
         [
-            "real held-out",
-            "real independent-ground",
-            "real no-object",
-            "tokenizer reconstructions",
-            "train images",
-            "train s",
-            "cached",
-        ],
-        [
-            [
-                _fmt(judge.get("accuracy_real"), percent=True),
-                _fmt(judge.get("accuracy_independent"), percent=True),
-                _fmt(judge.get("accuracy_no_object"), percent=True),
-                _fmt(judge.get("accuracy_reconstructions"), percent=True),
-                _fmt(judge.get("train_images")),
-                _fmt(judge.get("train_seconds"), 0),
-                _fmt(judge.get("cached")),
-            ]
+            ("real held-out", "accuracy_real", "%"),
+            ("real independent-ground", "accuracy_independent", "%"),
+            ("real no-object", "accuracy_no_object", "%"),
+            ("tokenizer reconstructions", "accuracy_reconstructions", "%"),
+            ("train images", "train_images", None),
+            ("train s", "train_seconds", 0),
+            ("cached", "cached", None),
         ],
     )
     lines += [
