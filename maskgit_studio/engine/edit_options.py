@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .editing import PASS_OVERLAP
 from .editing_composite import ALPHA_BLEND, Blend
 
 REFINE_ORDERS = ("confidence", "random")
@@ -20,20 +21,25 @@ class EditOptions:
         blend: the composite (seamless by default; ``ALPHA_BLEND`` is the official feather).
         pixel_mask: True composites only the pixels the mask selects (feathered), keeping the
             original pixels of the regenerated cells around them; False composites whole cells.
+        pass_overlap: cells of an earlier pass that a later pass of the same edit generates
+            again and cross-fades over (outpainting and other multi-pass edits).
     """
 
     context: int | None = None
     blend: Blend = Blend()
     pixel_mask: bool = True
+    pass_overlap: int = PASS_OVERLAP
 
     def __post_init__(self) -> None:
         if self.context is not None and self.context < 0:
             raise ValueError(f"context must be >= 0 cells, got {self.context}")
+        if self.pass_overlap < 0:
+            raise ValueError(f"pass overlap must be >= 0 cells, got {self.pass_overlap}")
 
     @classmethod
     def legacy(cls) -> EditOptions:
         """The studio's composite before seamless edits: whole cells, alpha feather."""
-        return cls(blend=ALPHA_BLEND, pixel_mask=False)
+        return cls(blend=ALPHA_BLEND, pixel_mask=False, pass_overlap=0)
 
     def to_dict(self) -> dict:
         b = self.blend
@@ -43,6 +49,7 @@ class EditOptions:
             "colour_match": b.colour_match,
             "detail_match": b.detail_match,
             "pixel_mask": self.pixel_mask,
+            "pass_overlap": self.pass_overlap,
         }
 
 

@@ -275,6 +275,18 @@ def detail_layer(image: np.ndarray) -> np.ndarray:
     return (x - blur).permute(1, 2, 0).numpy()
 
 
+def mid_layer(image: np.ndarray, radius: int) -> np.ndarray:
+    """(H, W, 3) -> float32 mid-frequency detail: the 3x3 binomial blur minus a wider blur
+    (two box blurs of ``radius``), the band a decoder up-sampled ``radius`` times softens."""
+    x = np.asarray(image, dtype=np.float32)
+    fine_blur = x - detail_layer(x)
+    t = torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)[None]
+    k = 2 * radius + 1
+    for _ in range(2):
+        t = F.avg_pool2d(F.pad(t, (radius,) * 4, mode="replicate"), k, stride=1)
+    return fine_blur - t[0].permute(1, 2, 0).numpy()
+
+
 def detail_match(
     generated: np.ndarray,
     original: np.ndarray,
@@ -282,17 +294,18 @@ def detail_match(
     kept: np.ndarray,
     cell: int,
     rng: np.random.Generator,
+    softness: int = 1,
 ) -> np.ndarray:
-    """Give the fill the fine detail (texture, grain) of the picture around it.
+    """Give the fill the detail (edges, texture, grain) of the picture around it.
 
     A decoded window is softer than the photo it sits in (a VQ tokenizer keeps layout and
-    colour, not the finest detail), and an up-sampled one more so. Per token cell, the target
-    is the fine-detail energy of the original's kept cells, spread into the fill by harmonic
-    interpolation on the cell grid (so a fill between grass and sky gets grass-like grain at
-    the bottom and none at the top). The fill's own detail is amplified towards the mean
-    detail energy (edges and texture; up to ``MAX_SHARPEN``), and the grain still missing
-    (a robust, median-based noise level, which edges do not inflate) is added as high-passed
-    noise.
+    colour, not the finest detail), and an up-sampled one more so. Per token cell and per band
+    (fine: the 3x3 detail; mid: the band up-sampling by ``softness`` blurs), the target is the
+    detail energy of the original's kept cells, spread into the fill by harmonic interpolation
+    on the cell grid (so a fill between grass and sky gets grass-like detail at the bottom and
+    none at the top). The fill's own detail in each band is amplified towards it (up to
+    ``MAX_SHARPEN``), and the fine grain still missing (a robust, median-based noise level,
+    which edges do not inflate) is added as high-passed noise.
 
     Args:
         generated: (H, W, 3) float the generated window at document resolution.
@@ -301,6 +314,7 @@ def detail_match(
         kept: (H, W) bool the pixels whose original detail is representative (kept cells).
         cell: document px per token cell (the grid the energies are measured on).
         rng: the source of the grain (seeded by the caller: same seed, same output).
+        softness: the working scale (the model's output is enlarged this many times).
 
     Returns:
         (H, W, 3) float32 ``generated`` with matched detail inside ``fill``.
@@ -308,24 +322,33 @@ def detail_match(
     g = np.asarray(generated, dtype=np.float32)
     if not fill.any() or not kept.any():
         return g.copy()
-    # Per cell and channel: the mean detail energy (edges and texture) and a robust noise
-    # energy (from the median: edges are few pixels, grain is everywhere).
-    target = _cell_energy(detail_layer(original), kept, cell)  # (rows, cols, 6), NaN if no data
+    radius = max(int(softness), 1)
+    fine_o, mid_o = detail_layer(original), mid_layer(original, radius)
+    fine_g, mid_g = detail_layer(g), mid_layer(g, radius)
+    # Per cell and channel: mean fine energy, robust fine noise energy, mean mid energy.
+    target = np.concatenate(
+        [_cell_energy(fine_o, kept, cell), _cell_energy(mid_o, kept, cell)[..., :3]], axis=-1
+    )  # (rows, cols, 9), NaN where a cell has too few kept pixels
     have_target = ~np.isnan(target[..., 0])
     if not have_target.any():
         return g.copy()
     spread = solve_membrane(np.nan_to_num(target), ~have_target)  # into cells without data
-    own_detail = detail_layer(g)
-    own = np.nan_to_num(_cell_energy(own_detail, fill, cell))
-    want = _upsample_cells(spread, cell, fill.shape)  # (H, W, 6) energies per pixel
-    have = _upsample_cells(own, cell, fill.shape)
-    # Sharpen the fill's own detail towards the surroundings' energy, then add the grain that
-    # is still missing.
-    gain = np.clip(np.sqrt(want[..., :3] / np.maximum(have[..., :3], 1e-6)), 1.0, MAX_SHARPEN)
-    missing = np.maximum(want[..., 3:] - gain**2 * have[..., 3:], 0.0)
+    own = np.concatenate(
+        [_cell_energy(fine_g, fill, cell), _cell_energy(mid_g, fill, cell)[..., :3]], axis=-1
+    )
+    want = _upsample_cells(spread, cell, fill.shape)  # (H, W, 9) energies per pixel
+    have = _upsample_cells(np.nan_to_num(own), cell, fill.shape)
+
+    def gain(i: int) -> np.ndarray:
+        return np.clip(
+            np.sqrt(want[..., i : i + 3] / np.maximum(have[..., i : i + 3], 1e-6)), 1.0, MAX_SHARPEN
+        )
+
+    fine_gain, mid_gain = gain(0), gain(6)
+    missing = np.maximum(want[..., 3:6] - fine_gain**2 * have[..., 3:6], 0.0)
     noise = _grain(rng, fill.shape)
-    out = g + ((gain - 1.0) * own_detail + np.sqrt(missing) * noise) * fill[..., None]
-    return out.astype(np.float32)
+    extra = (fine_gain - 1.0) * fine_g + (mid_gain - 1.0) * mid_g + np.sqrt(missing) * noise
+    return (g + extra * fill[..., None]).astype(np.float32)
 
 
 def _cell_energy(detail: np.ndarray, where: np.ndarray, cell: int) -> np.ndarray:
@@ -368,6 +391,7 @@ __all__ = [
     "colour_match",
     "detail_layer",
     "detail_match",
+    "mid_layer",
     "poisson_blend",
     "solve_membrane",
 ]

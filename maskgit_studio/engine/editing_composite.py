@@ -182,6 +182,8 @@ def blend_window(
     cell: int,
     blend: Blend,
     rng: np.random.Generator,
+    ramp: np.ndarray | None = None,
+    softness: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Composite one window's generated pixels into the document's pixels under it.
 
@@ -195,18 +197,23 @@ def blend_window(
         cell: document px per token cell.
         blend: the settings.
         rng: grain source for ``detail_match``.
+        ramp: (H, W) float32 extra blend weights (a cross-fade into an earlier pass), or None.
+        softness: how many times the model's output was enlarged (the working scale).
 
     Returns:
         out: (H, W, 3) uint8, ``base`` bit-exact outside ``changed``.
-        changed: (H, W) bool the square dilation of ``region`` by ``feather``.
+        changed: (H, W) bool the square dilation of ``region`` by ``feather``, and the ramp.
     """
     weights, changed = feather_weights(region, feather)
     weights = np.maximum(weights, region.astype(np.float32))
+    if ramp is not None:
+        weights = np.maximum(weights, ramp)
+        changed = changed | (ramp > 0)
     gen = generated.astype(np.float32)
     if blend.colour_match:
         gen = colour_match(gen, base, _near_weights(kept, region, cell))[0]
     if blend.detail_match:
-        gen = detail_match(gen, base, region, kept, cell, rng)
+        gen = detail_match(gen, base, region, kept, cell, rng, softness)
     if blend.mode == "poisson":
         gen = poisson_blend(base, gen, changed)
     w = weights[..., None]

@@ -108,11 +108,33 @@ def test_auto_scale_keeps_context_cells_around_the_region():
     assert editing.auto_scale((64, 640), (0, 0, 40, 40), 8, 8, context=2) == 1
 
 
-def test_outpaint_scale_follows_the_growth():
-    assert editing.outpaint_scale((3000, 4000), (0, 0, 256, 0), 16, 8) == 3  # 6 cells + 2
-    assert editing.outpaint_scale((480, 640), (0, 0, 64, 0), 16, 8) == 1
-    # growth too deep for any scale: the whole document in one window
-    assert editing.outpaint_scale((100, 100), (0, 0, 4000, 0), 16, 8) == 1
+def test_outpaint_scale_is_the_documents_or_larger_for_deep_growth():
+    assert editing.outpaint_scale((3000, 4000), (0, 0, 256, 0), 16, 8) == 23  # document's
+    assert editing.outpaint_scale((480, 640), (0, 0, 64, 0), 16, 8) == 3
+    assert editing.outpaint_scale((100, 100), (0, 0, 96, 0), 16, 8) == 1  # 6 cells + 2
+    assert editing.outpaint_scale((100, 100), (0, 0, 200, 0), 16, 8) == 3  # 5 cells + 2
+    # growth too deep for any scale: the grown canvas in one window
+    assert editing.outpaint_scale((100, 100), (0, 0, 4000, 0), 16, 8) == 33
+
+
+def test_outpaint_passes_overlap_and_cross_fade(session):
+    image = np.full((64, 64, 3), 120, dtype=np.uint8)
+    image[:, :, 0] = np.arange(64, dtype=np.uint8)[None, :] * 2
+    run = session.outpaint(image, right=64, class_id=1, sampler=FAST, scale=1, previews=False)
+    steps = list(run)
+    by_pass = {s.pass_index: s for s in steps}
+    assert sorted({s.window for s in steps}) == [(32, 0, 96, 64), (64, 0, 128, 64)]
+    second = by_pass[1]
+    # The second pass (canvas cells 8..15) regenerates its own cells 12..15 and the column of
+    # cells the first pass generated next to them (11): window columns 3..7.
+    assert second.editable[:, 3:].all() and not second.editable[:, :3].any()
+    fixed = ~second.editable
+    first_ids = [s for s in steps if s.pass_index == 1][0].ids
+    for s in (s for s in steps if s.pass_index == 1):
+        np.testing.assert_array_equal(s.ids[:, fixed], first_ids[:, fixed])
+    out, changed = run.result.images[0], run.result.changed
+    np.testing.assert_array_equal(out[:, :64][~changed[:, :64]], image[~changed[:, :64]])
+    assert changed[:, 64:].all()
 
 
 def test_refine_remasks_a_strength_fraction_of_the_selected_tokens(session, image):

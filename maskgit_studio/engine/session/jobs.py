@@ -102,7 +102,7 @@ def plan_edit(
     sampler = sampler.replace(
         start_iter=editing.editing_start_iter(sampler.steps, sampler.start_iter)
     )
-    passes = editing.plan_passes(target.cells, model.grid)
+    passes = editing.plan_passes(target.cells, model.grid, options.pass_overlap)
     if not passes:
         raise ValueError("nothing to regenerate")
     request = (

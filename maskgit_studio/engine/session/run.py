@@ -23,6 +23,7 @@ from ..editing_composite import (
     crop_padded,
     downscale,
     feather_changed,
+    feather_weights,
     upscale,
 )
 from ..results import RunResult, StepResult
@@ -262,11 +263,14 @@ class PassRegion:
         rect: (x0, y0, x1, y1) canvas pixels.
         region: (h, w) bool pixels that take the generated content fully.
         kept: (h, w) bool pixels of the window's kept cells that hold real pixels.
+        ramp: (h, w) float32 cross-fade weights over the cells this pass generates again
+            (``EditPass.overlap``), or None.
     """
 
     rect: tuple[int, int, int, int]
     region: np.ndarray
     kept: np.ndarray
+    ramp: np.ndarray | None = None
 
 
 def pass_region(job: EditJob, edit: EditPass) -> PassRegion:
@@ -275,13 +279,21 @@ def pass_region(job: EditJob, edit: EditPass) -> PassRegion:
     x0, y0, x1, y1 = edit.window.pixel_rect(job.cell)
     xe, ye = min(x1, width), min(y1, height)
     side = x1 - x0
-    cells = cells_to_pixels(edit.editable, job.cell, (side, side))[: ye - y0, : xe - x0]
+
+    def pixels(cells: np.ndarray) -> np.ndarray:
+        return cells_to_pixels(cells, job.cell, (side, side))[: ye - y0, : xe - x0]
+
+    own = pixels(edit.own)
     hard = job.hard[y0:ye, x0:xe]
-    region = (cells & hard) if job.pixel_mask else cells
+    region = (own & hard) if job.pixel_mask else own
+    ramp = None
+    if edit.overlap is not None:  # fade from this pass's cells into the earlier pass's
+        weights, _ = feather_weights(region, job.cell)
+        ramp = np.where(pixels(edit.overlap), weights, 0.0).astype(np.float32)
     # Kept cells of an outpaint canvas may still hold edge-filled pixels of later passes' cells;
     # they are regenerated (hard) and never a colour reference.
-    kept = ~cells & ~hard
-    return PassRegion((x0, y0, xe, ye), region, kept)
+    kept = ~pixels(edit.editable) & ~hard
+    return PassRegion((x0, y0, xe, ye), region, kept, ramp)
 
 
 def job_changed(job: EditJob) -> np.ndarray:
@@ -291,6 +303,8 @@ def job_changed(job: EditJob) -> np.ndarray:
         part = pass_region(job, edit)
         x0, y0, x1, y1 = part.rect
         changed[y0:y1, x0:x1] |= feather_changed(part.region, job.feather)
+        if part.ramp is not None:
+            changed[y0:y1, x0:x1] |= part.ramp > 0
     return changed
 
 
@@ -362,6 +376,8 @@ def edit_steps(
                 job.cell,
                 job.blend,
                 rng,
+                part.ramp,
+                s,
             )[0]
         if p < count - 1:
             context.patches.append([doc[y0:y1, x0:x1].copy() for doc in docs])

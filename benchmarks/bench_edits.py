@@ -1,0 +1,251 @@
+"""Do edits sit in their picture? Old composite against the seamless one, on held-out scenes.
+
+Held-out procedural scenes (``training/procedural.py``, indices from 10,000,000 on, far beyond
+any training stream) at 512 px, so the document is larger than the bundled model's 128 px
+window. Three kinds of edit, in turn: a box (40-96 px), a blob (a few discs) and an outpaint
+strip (the scene's right or left 64 px cut off and grown back; the full render is the truth).
+
+Pipelines (the same sampler and seed; ``--ablation`` adds the steps in between):
+- old: the document's working scale (its short side spans one window, as the studio did), the
+  official alpha feather over whole cells.
+- new: the region-sized window (``editing.auto_scale`` / ``outpaint_scale``), colour match,
+  detail match and Poisson blend, pixel-precise mask.
+
+Measures (``edit_metrics``): texture ratio, colour step across the border (absolute, and
+over the original's on the same geometry), sharpness, the working scale, seconds per edit, and
+the Frechet distance of a judge's features (``training.judge``, a small 64 px CNN trained here
+and cached) between edited and original images: whole images, and crops around the edit.
+Also: the scale a 200x160 px inpaint gets on a 4000x3000 photo with the bundled model.
+
+    python benchmarks/bench_edits.py [--scenes 48] [--ablation] [--context] [--blend-compare]
+        [--remove] [--gallery docs/edits-gallery.png] [--threads 1]
+
+Targets: texture ratio >= 0.5, colour step <= 1.5x the original's, a 200x160 px inpaint on a
+4000x3000 photo enlarged at most 4x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import bench_edits_extra as extra  # noqa: E402
+import edit_metrics as em  # noqa: E402
+from bench_edits_cases import Case, make_case  # noqa: E402
+
+from maskgit_studio.engine.edit_options import EditOptions  # noqa: E402
+from maskgit_studio.engine.editing_composite import Blend  # noqa: E402
+from maskgit_studio.engine.session import EngineSession  # noqa: E402
+
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+FIRST_INDEX = 10_000_000
+TARGET_TEXTURE = 0.5
+TARGET_STEP = 1.5
+TARGET_ENLARGEMENT = 4
+
+PIPELINES = {
+    "old": ("document", EditOptions.legacy()),
+    "new": ("region", EditOptions()),
+}
+ABLATION = {
+    "region + alpha": ("region", EditOptions.legacy()),
+    "region + colour + poisson": ("region", EditOptions(blend=Blend(detail_match=False))),
+}
+
+
+def run_case(session: EngineSession, case: Case, where: str, options: EditOptions, sampler):
+    """Edit one case; returns (edited image in reference coordinates, changed, seconds, scale)."""
+    scale = session.default_scale(case.image.shape[1], case.image.shape[0])
+    scale = scale if where == "document" else None
+    start = time.perf_counter()
+    if case.kind == "outpaint":
+        run = session.outpaint(
+            case.image, *case.growth, class_id=None, sampler=sampler, previews=False,
+            scale=scale, options=options,
+        )  # fmt: skip
+    else:
+        run = session.inpaint(
+            case.image, case.mask, None, sampler, previews=False, scale=scale, options=options
+        )
+    result = run.run_to_end()
+    seconds = time.perf_counter() - start
+    edited, changed = result.images[0], result.changed
+    if case.kind == "outpaint":  # crop the grown canvas to the reference frame
+        dx, dy = result.offset
+        x0, y0 = dx - case.origin[0], dy - case.origin[1]
+        h, w = case.reference.shape[:2]
+        edited, changed = edited[y0 : y0 + h, x0 : x0 + w], changed[y0 : y0 + h, x0 : x0 + w]
+    return edited, changed, seconds, result.request["scale"]
+
+
+def evaluate(session, cases, pipelines, sampler) -> dict:
+    rows: dict[str, list[dict]] = {name: [] for name in pipelines}
+    images: dict[str, list[np.ndarray]] = {name: [] for name in pipelines}
+    changes: dict[str, list[np.ndarray]] = {name: [] for name in pipelines}
+    for i, case in enumerate(cases):
+        for name, (where, options) in pipelines.items():
+            edited, changed, seconds, scale = run_case(
+                session, case, where, options, sampler.replace(seed=i)
+            )
+            scores = em.edit_scores(edited, case.reference, case.fill, changed)
+            row = {"kind": case.kind, "grainy": case.grainy, "scale": scale, "seconds": seconds}
+            rows[name].append(row | scores)
+            images[name].append(edited)
+            changes[name].append(changed)
+        print(f"  case {i + 1}/{len(cases)} ({case.kind})", flush=True)
+    return {"rows": rows, "images": images, "changed": changes}
+
+
+def summarise(rows: list[dict]) -> dict:
+    def med(key):
+        vals = [r[key] for r in rows if np.isfinite(r[key])]
+        return float(np.median(vals)) if vals else float("nan")
+
+    steps = [
+        r for r in rows if np.isfinite(r["colour_step"]) and np.isfinite(r["colour_step_original"])
+    ]
+    step = float(np.mean([r["colour_step"] for r in steps])) if steps else float("nan")
+    step_o = float(np.mean([r["colour_step_original"] for r in steps])) if steps else float("nan")
+    return {
+        "cases": len(rows),
+        "texture_ratio": med("texture_ratio"),
+        "texture_ratio_original": med("texture_ratio_original"),
+        "colour_step": step,
+        "colour_step_original": step_o,
+        "colour_step_ratio": step / max(step_o, 1e-6),
+        "sharpness": med("sharpness"),
+        "scale": med("scale"),
+        "seconds": med("seconds"),
+    }
+
+
+def print_table(summary: dict, fd: dict | None) -> None:
+    head = (
+        f"{'pipeline':26s} {'edit':9s} {'n':>3s} {'scale':>5s} {'texture':>8s} {'(orig)':>7s} "
+        f"{'step':>6s} {'(orig)':>7s} {'ratio':>6s} {'sharp':>6s} {'s/edit':>7s}"
+    )
+    print(head)
+    print("-" * len(head))
+    for name, kinds in summary.items():
+        for kind, s in kinds.items():
+            print(
+                f"{name:26s} {kind:9s} {s['cases']:3d} {s['scale']:5.1f} {s['texture_ratio']:8.2f} "
+                f"{s['texture_ratio_original']:7.2f} {s['colour_step']:6.1f} "
+                f"{s['colour_step_original']:7.1f} {s['colour_step_ratio']:6.2f} "
+                f"{s['sharpness']:6.2f} {s['seconds']:7.2f}"
+            )
+    if fd:
+        print("\njudge Frechet distance to the originals (lower = closer):")
+        for name, v in fd.items():
+            print(
+                f"  {name:26s} whole images {v['whole']:8.2f}   crops around the edit {v['crops']:8.2f}"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scenes", type=int, default=48)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--model", default=None, help="model name or path (default: bundled)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--ablation", action="store_true", help="also the steps in between")
+    parser.add_argument("--context", action="store_true", help="fill quality vs context cells")
+    parser.add_argument("--blend-compare", action="store_true", help="own solver vs OpenCV")
+    parser.add_argument("--remove", action="store_true", help="remove-object settings")
+    parser.add_argument("--no-judge", action="store_true", help="skip the judge's FD")
+    parser.add_argument("--gallery", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    session = EngineSession(args.model, device="cpu")
+    info = session.info
+    sampler = session.recommended_sampler()
+    report: dict = {
+        "benchmark": "bench_edits",
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "machine": platform.node(),
+        "model": {"name": info.name, "grid": info.grid_size, "f": info.downsample_factor},
+        "sampler": sampler.__dict__ if hasattr(sampler, "__dict__") else str(sampler),
+        "scenes": args.scenes,
+        "size": args.size,
+    }
+    report["photo_4000x3000"] = extra.photo_scale(session, sampler)
+    print(
+        f"4000x3000 photo, 200x160 px inpaint: scale {report['photo_4000x3000']['scale']} "
+        f"(document scale {report['photo_4000x3000']['document_scale']}), "
+        f"{report['photo_4000x3000']['seconds']:.1f} s"
+    )
+    if args.context:
+        report["context"] = extra.context_sweep(session, sampler, args.size, FIRST_INDEX)
+    if args.blend_compare:
+        report["blend_compare"] = extra.blend_compare(args.size, FIRST_INDEX)
+    if args.remove:
+        report["remove"] = extra.remove_sweep(session, sampler, FIRST_INDEX)
+    cases = [make_case(FIRST_INDEX + i, i, args.size) for i in range(args.scenes)]
+    pipelines = PIPELINES | (ABLATION if args.ablation else {})
+    print(f"{len(cases)} cases x {len(pipelines)} pipelines ...")
+    done = evaluate(session, cases, pipelines, sampler)
+    summary = {}
+    for name, rows in done["rows"].items():
+        groups = {k: [r for r in rows if r["kind"] == k] for k in ("box", "blob", "outpaint")}
+        groups["clean"] = [r for r in rows if not r["grainy"]]
+        groups["grainy"] = [r for r in rows if r["grainy"]]
+        groups["all"] = rows
+        summary[name] = {k: summarise(v) for k, v in groups.items() if v}
+    report["summary"] = summary
+    report["cases"] = done["rows"]
+    fd = None
+    if not args.no_judge:
+        fd = extra.judge_fd(cases, done["images"], done["changed"])
+        report["judge_fd"] = fd
+    print()
+    print_table(summary, fd)
+    new = summary["new"]["all"]
+    photo = report["photo_4000x3000"]
+    report["targets"] = {
+        "texture_ratio": [
+            new["texture_ratio"],
+            TARGET_TEXTURE,
+            new["texture_ratio"] >= TARGET_TEXTURE,
+        ],
+        "colour_step_ratio": [
+            new["colour_step_ratio"],
+            TARGET_STEP,
+            new["colour_step_ratio"] <= TARGET_STEP,
+        ],
+        "photo_enlargement": [
+            photo["scale"],
+            TARGET_ENLARGEMENT,
+            photo["scale"] <= TARGET_ENLARGEMENT,
+        ],
+    }
+    print("\ntargets (new):")
+    for key, (value, target, met) in report["targets"].items():
+        print(f"  {key:20s} {value:6.2f}  target {target:4}  {'met' if met else 'NOT met'}")
+    if args.gallery:
+        extra.gallery(args.gallery, cases, done["images"]["old"], done["images"]["new"])
+        print(f"gallery: {args.gallery}")
+    out = (
+        args.out
+        or RESULTS_DIR / f"bench_edits-{platform.node()}-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1, default=float))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
