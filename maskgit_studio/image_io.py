@@ -40,6 +40,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .plain_errors import plain_reason
 from .safe_io import UnreadableFile, atomic_write, open_regular
 
 log = logging.getLogger(__name__)
@@ -127,8 +128,8 @@ def open_image(
 
 
 def _why(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())[:160]
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    """Why decoding failed, in plain words (never the exception's class name)."""
+    return plain_reason(exc)[:160]
 
 
 @contextmanager
