@@ -41,6 +41,7 @@ from .. import editing, model_store
 from ..config import SamplerConfig, config_to_dict
 from ..device import available_devices, pick_device
 from ..edit_options import REFINE_ORDERS, EditOptions
+from ..editing_composite import default_feather, seamless_feather
 from ..results import ModelInfo, RunResult, StepResult
 from . import downloads, targets
 from .jobs import (
@@ -157,6 +158,16 @@ class EngineSession:
         """Document px per token cell at working scale ``scale`` (f * scale)."""
         check_scale(scale)
         return self._model().f * scale
+
+    def feather_px(self, scale: int, options: EditOptions | None = None) -> int:
+        """The feather radius (document px) an edit at ``scale`` blends over when the caller
+        sets none: the official ``image_size / 16 - 1`` model px for the alpha blend, a quarter
+        cell for the seamless one. The studio draws it around the selection."""
+        check_scale(scale)
+        model = self._model()
+        if (options or EditOptions()).blend.mode == "alpha":
+            return default_feather(model.image_size, scale)
+        return seamless_feather(model.f * scale)
 
     def default_scale(self, width: int, height: int) -> int:
         """A sensible working scale: the document's short side spans about one model window."""
