@@ -1,7 +1,7 @@
 """argparse types that check numbers where they enter: whole numbers in a range, finite reals
-in a range. Shared by ``maskgit-studio`` and ``maskgit-train``, so an absurd value (a negative
-thread count, NaN, 10**12 steps) is refused with exit 2 and one line naming the option, before
-any work starts."""
+in a range; and a parser that reports bad input on one line. Shared by ``maskgit-studio`` and
+``maskgit-train``, so an absurd value (a negative thread count, NaN, 10**12 steps) is refused
+with exit 2 and one line naming the option, before any work starts."""
 
 from __future__ import annotations
 
@@ -43,4 +43,11 @@ def real(lo: float, hi: float, *, open_lo: bool = False) -> Callable[[str], floa
     return parse
 
 
-__all__ = ["real", "whole"]
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports bad input on one line (no usage dump) and exits with code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+__all__ = ["OneLineParser", "real", "whole"]

@@ -12,10 +12,14 @@ Multi-GPU / multi-node: ``torchrun --nproc-per-node N -m training transformer ..
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from pathlib import Path
 
+from maskgit_studio import raise_interrupts
+from maskgit_studio.argtypes import OneLineParser, real, whole
+from maskgit_studio.safe_io import describe_write_error, is_write_error
 from training.recipes import available_recipes, describe_overrides, load_recipe
 
 log = logging.getLogger("training")
@@ -50,19 +54,23 @@ def _add_recipe_options(p: argparse.ArgumentParser, stage_shortcuts: bool = True
         help="override a recipe key, e.g. transformer.steps=2000 (repeatable)",
     )
     p.add_argument("--device", default=None, help="auto, cpu, cuda, mps (recipe key: device)")
-    p.add_argument("--workers", type=int, default=None, help="data loader workers (data.workers)")
+    p.add_argument(
+        "--workers", type=whole(0, 256), default=None, help="data loader workers (data.workers)"
+    )
     p.add_argument(
         "--threads",
-        type=int,
+        type=whole(1, 1024),
         default=None,
         help="torch CPU threads (default: torch's choice); on a shared, busy machine "
         "1 is several times faster than oversubscribed threads",
     )
     if stage_shortcuts:
-        p.add_argument("--steps", type=int, default=None, help="this stage's step budget")
+        p.add_argument(
+            "--steps", type=whole(0, 1 << 31), default=None, help="this stage's step budget"
+        )
         p.add_argument(
             "--max-minutes",
-            type=float,
+            type=real(0.0, 1e9),
             default=None,
             help="this stage's wall-clock budget in minutes (0 = none)",
         )
@@ -71,14 +79,14 @@ def _add_recipe_options(p: argparse.ArgumentParser, stage_shortcuts: bool = True
     )
     p.add_argument(
         "--stop-at-step",
-        type=int,
+        type=whole(0, 1 << 62),
         default=None,
         help="save and stop once this step is reached (resume later)",
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="maskgit-train",
         description="Train a MaskGIT studio model: tokenizer -> pretokenize -> transformer -> "
         "export (or all of them with `all`).",
@@ -121,9 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("preview-data", help="write a contact sheet of dataset images")
     p.add_argument("--data", default="procedural", help="procedural, procedural:SEED or a folder")
     p.add_argument("--out", type=Path, default=Path("data-preview.png"), help="output image")
-    p.add_argument("--count", type=int, default=48, help="number of images")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--image-size", type=int, default=128)
+    p.add_argument("--count", type=whole(1, 100_000), default=48, help="number of images")
+    p.add_argument("--seed", type=whole(0, 2**63 - 1), default=0)
+    p.add_argument("--image-size", type=whole(8, 4096), default=128)
 
     try:
         from training.evaluate import add_parser as add_evaluate_parser
@@ -156,6 +164,11 @@ def run_stage(stage: str, recipe: dict, out: Path, args: argparse.Namespace) -> 
     """Run one stage in this process (joins torchrun's process group when launched by it)."""
     from training import distributed as D
 
+    # The stages' modules load under the start-up Ctrl-C handler; the stage itself runs with
+    # KeyboardInterrupt (and installs its own save-and-stop handler).
+    for module in ("export", "pretokenize", "train_tokenizer", "train_transformer"):
+        importlib.import_module(f"training.{module}")
+    raise_interrupts()
     ctx = D.init_distributed(recipe["device"])
     kwargs = {"restart": args.restart}
     if stage in ("tokenizer", "transformer"):
@@ -237,6 +250,21 @@ def _warn_if_oversubscribed() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code: 0 done, 3 stopped before the end (resume later),
+    2 bad input or an unusable run folder (one line), 130 interrupted, 1 a failure.
+
+    Ctrl-C while the modules load exits at once with 130 (the console script's start-up
+    handler: a KeyboardInterrupt inside an import can leave it half done); from the first
+    stage on it is a KeyboardInterrupt (the stages save at the next step on the first one).
+    """
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # start-up, or a second Ctrl-C while a stage saves
+        print("maskgit-train: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -245,38 +273,73 @@ def main(argv: list[str] | None = None) -> int:
         datefmt="%H:%M:%S",
     )
     try:
-        if args.command == "preview-data":
-            from training.contact_sheet import preview_data
-
-            path = preview_data(
-                args.out,
-                dataset=args.data,
-                count=args.count,
-                seed=args.seed,
-                image_size=args.image_size,
-            )
-            print(path)
-            return 0
-        if args.command == "evaluate":
-            from training.evaluate import run_evaluate
-
-            return int(run_evaluate(args) or 0)
-        if getattr(args, "threads", None):
-            import torch
-
-            torch.set_num_threads(args.threads)
-        elif args.command in ("tokenizer", "pretokenize", "transformer", "all"):
-            _warn_if_oversubscribed()
-        stage = args.command if args.command in ("tokenizer", "transformer") else None
-        recipe = recipe_from_args(args, stage)
-        out = out_dir_for(args, recipe)
-        if args.command == "all":
-            return run_all(recipe, out, args)
-        status = run_stage(args.command, recipe, out, args)
-        return 0 if status.get("complete") else 3
+        return _run(args)
     except (ValueError, FileNotFoundError) as exc:
-        print(f"maskgit-train: error: {exc}", file=sys.stderr)
+        print(f"maskgit-train: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, a read-only folder: the last checkpoint is intact
+        message = describe_write_error(exc) if is_write_error(exc) else _one_line(exc)
+        print(f"maskgit-train: error: {message}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        text = str(exc)
+        if "PytorchStreamWriter" in text or is_write_error(exc):  # torch.save on a full disk
+            print(f"maskgit-train: error: {describe_write_error(exc)}", file=sys.stderr)
+            return 2
+        if "Error(s) in loading state_dict" in text:
+            print(
+                "maskgit-train: error: a checkpoint does not fit this recipe's model "
+                f"({_one_line(exc)[:200]}); rerun with --restart to start that stage over",
+                file=sys.stderr,
+            )
+            return 2
+        raise
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join((str(exc) or type(exc).__name__).split())
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "preview-data":
+        from training.contact_sheet import preview_data
+
+        raise_interrupts()
+        path = preview_data(
+            args.out,
+            dataset=args.data,
+            count=args.count,
+            seed=args.seed,
+            image_size=args.image_size,
+        )
+        print(path)
+        return 0
+    if args.command == "evaluate":
+        from training.evaluate import run_evaluate
+
+        raise_interrupts()
+        return int(run_evaluate(args) or 0)
+    stage = args.command if args.command in ("tokenizer", "transformer") else None
+    recipe = recipe_from_args(args, stage)
+    # Everything that can be known before the first stage runs is checked now.
+    from training.recipe_check import check_out_dir, check_recipe, check_resume
+
+    check_recipe(recipe)
+    out = out_dir_for(args, recipe)
+    stages = STAGES if args.command == "all" else (args.command,)
+    check_out_dir(out, recipe, stages)
+    if not args.restart:
+        check_resume(recipe, out, stages)
+    if getattr(args, "threads", None):
+        import torch
+
+        torch.set_num_threads(args.threads)
+    elif args.command in ("tokenizer", "pretokenize", "transformer", "all"):
+        _warn_if_oversubscribed()
+    if args.command == "all":
+        return run_all(recipe, out, args)
+    status = run_stage(args.command, recipe, out, args)
+    return 0 if status.get("complete") else 3
 
 
 if __name__ == "__main__":  # pragma: no cover

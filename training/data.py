@@ -5,6 +5,10 @@ name order); a folder of images only is one class named after the folder. The fo
 scanned and validated up front, so a missing, empty or too-small dataset fails with one clear
 error before any training work starts; unreadable files are skipped with a warning each and
 counted in `dataset.skipped`.
+
+Every file goes through the studio's one safe opener (``maskgit_studio.image_io.open_image``):
+regular files only, the image formats of ``TRAINING_FORMATS`` only (an EPS file named .png never
+reaches Ghostscript), and the pixel limit applied from the header (no decompression bombs).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
+from maskgit_studio.image_io import DECODE_ERRORS, SUPPORTED_FORMATS, open_image
 from training.procedural import ProceduralScenes, image_to_tensor
 
 log = logging.getLogger(__name__)
@@ -24,8 +29,11 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm"}
 )
-# Errors PIL raises on broken files (SyntaxError: some plugins' header checks).
-_READ_ERRORS = (OSError, SyntaxError, ValueError, Image.DecompressionBombError)
+# The formats a training folder may hold: the studio's, plus GIF and PBM/PGM/PPM.
+TRAINING_FORMATS = (*SUPPORTED_FORMATS, "GIF", "PPM")
+# Errors PIL raises on broken files (SyntaxError: some plugins' header checks); the safe opener
+# turns its refusals into ValueError.
+_READ_ERRORS = DECODE_ERRORS
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -62,7 +70,7 @@ def load_image(path: Path, min_side: int | None = None) -> Image.Image:
     Raises:
         OSError and friends (see _READ_ERRORS) when the file cannot be decoded.
     """
-    with Image.open(path) as image:
+    with open_image(path, formats=TRAINING_FORMATS) as image:
         if min_side is not None and image.format == "JPEG":
             image.draft("RGB", (min_side, min_side))
         image = ImageOps.exif_transpose(image)  # loads; returns a new image
@@ -85,7 +93,7 @@ def _verify(path: Path) -> str | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # PIL's EXIF/ICC chatter is not our business
-            with Image.open(path) as image:
+            with open_image(path, formats=TRAINING_FORMATS) as image:
                 image.verify()
     except _READ_ERRORS as err:
         return f"{type(err).__name__}: {err}"

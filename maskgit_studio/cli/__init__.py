@@ -49,7 +49,6 @@ def launch_app(argv: list[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (never raises for bad input, nor for Ctrl-C)."""
-    raise_interrupts()  # Ctrl-C: KeyboardInterrupt from here on, answered with 130 below
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:  # Ctrl-C at any moment, start-up (imports, model) included
@@ -78,7 +77,12 @@ def _main(argv: list[str]) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args))
+        # Ctrl-C while the command's modules load (torch...) exits at once with 130 (a
+        # KeyboardInterrupt inside an import can leave it half done); once they are loaded it
+        # is a KeyboardInterrupt, so temp files are cleaned up on the way out.
+        handler = args.func.load() if hasattr(args.func, "load") else args.func
+        raise_interrupts()
+        return int(handler(args))
     except (ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         # CliError and CheckpointError are ValueErrors: all bad input
         print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)

@@ -12,7 +12,7 @@ import argparse
 import importlib
 from collections.abc import Callable
 
-from ..argtypes import real, whole
+from ..argtypes import OneLineParser, real, whole
 from ..engine.config import (
     MAX_GUIDANCE,
     MAX_STEPS,
@@ -36,20 +36,18 @@ MAX_THREADS = 1024
 MAX_SEED = 2**63 - 1
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports bad input on one line (no usage dump) and exits with code 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def lazy(module: str, name: str) -> Handler:
-    """The handler ``name`` of ``maskgit_studio.cli.<module>``, imported when it is called."""
+    """The handler ``name`` of ``maskgit_studio.cli.<module>``, imported when it is called
+    (``handler.load()`` imports it without calling it)."""
+
+    def load() -> Handler:
+        return getattr(importlib.import_module(f"{__package__}.{module}"), name)
 
     def handler(args: argparse.Namespace) -> int:
-        return getattr(importlib.import_module(f"{__package__}.{module}"), name)(args)
+        return load()(args)
 
     handler.__name__ = name
+    handler.load = load  # type: ignore[attr-defined]
     return handler
 
 
