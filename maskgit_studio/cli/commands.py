@@ -1,4 +1,4 @@
-"""Handlers of the image sub-commands: generate, inpaint, outpaint, edit.
+"""Handlers of the image sub-commands: generate, inpaint, refine, remove, outpaint, edit.
 
 Each handler takes the parsed args and returns an exit code. Bad input raises ``CliError``
 (or a ValueError / FileNotFoundError from the engine), which ``cli.main`` turns into one line on
@@ -18,6 +18,8 @@ from PIL import Image
 
 from ..engine import images
 from ..engine.config import SamplerConfig
+from ..engine.edit_options import EditOptions
+from ..engine.editing_composite import Blend
 from ..engine.results import ModelInfo, RunResult, StepResult
 from ..engine.session import EngineSession, Run
 from ..safe_io import UnreadableFile, atomic_write_all, check_writable_folder, describe_write_error
@@ -51,6 +53,12 @@ def sampler_from_args(args: argparse.Namespace, base: SamplerConfig) -> SamplerC
         "seed": args.seed,
     }
     return base.replace(**{k: v for k, v in given.items() if v is not None})
+
+
+def edit_options_from_args(args: argparse.Namespace) -> EditOptions:
+    """--context, --blend, --no-colour-match, --no-detail-match and --snap-to-cells."""
+    blend = Blend(args.blend, not args.no_colour_match, not args.no_detail_match)
+    return EditOptions(context=args.context, blend=blend, pixel_mask=not args.snap_to_cells)
 
 
 def resolve_class(info: ModelInfo, value: str | None) -> int | None:
@@ -175,7 +183,44 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
     require_class_if_needed(session.info, class_id, "inpaint")
     run = session.inpaint(
         image, mask, class_id, sampler_from_args(args, session.recommended_sampler()), args.variations,
-        bool(args.strip or args.gif), args.scale, args.feather,
+        bool(args.strip or args.gif), args.scale, args.feather, edit_options_from_args(args),
+    )  # fmt: skip
+    return _finish(args, run)
+
+
+def _load_masked(args: argparse.Namespace, what: str):
+    image = images.load_image(args.image)
+    mask = images.load_mask(args.mask, image.shape[:2])
+    if not mask.any():
+        raise CliError(f"the mask {args.mask} selects nothing (white = {what})")
+    return image, mask
+
+
+def cmd_refine(args: argparse.Namespace) -> int:
+    check_outputs(args)
+    image, mask = _load_masked(args, "refine")
+    session = open_session(args)
+    class_id = resolve_class(session.info, args.class_)
+    require_class_if_needed(session.info, class_id, "refine")
+    run = session.refine(
+        image, mask, args.strength, args.order, class_id,
+        sampler_from_args(args, session.recommended_sampler()), args.variations,
+        bool(args.strip or args.gif), args.scale, args.feather, edit_options_from_args(args),
+    )  # fmt: skip
+    return _finish(args, run)
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    check_outputs(args)
+    if args.class_ is not None:
+        raise CliError("remove: fills from the model's unconditional class; drop --class")
+    image, mask = _load_masked(args, "the object")
+    session = open_session(args)
+    if not session.info.supports_guidance:
+        raise CliError("remove: this model has no unconditional (null) class, so it cannot remove")
+    run = session.remove_object(
+        image, mask, sampler_from_args(args, session.recommended_sampler()), args.variations,
+        bool(args.strip or args.gif), args.scale, args.feather, edit_options_from_args(args),
     )  # fmt: skip
     return _finish(args, run)
 
@@ -197,6 +242,7 @@ def cmd_outpaint(args: argparse.Namespace) -> int:
     run = session.outpaint(
         image, args.left, args.top, args.right, args.bottom, class_id, sampler_from_args(args, session.recommended_sampler()),
         args.variations, bool(args.strip or args.gif), args.scale, args.feather,
+        edit_options_from_args(args),
     )  # fmt: skip
     return _finish(args, run)
 
@@ -209,7 +255,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
     class_id = resolve_class(session.info, args.class_)
     run = session.edit_box(
         image, box, class_id, sampler_from_args(args, session.recommended_sampler()), args.variations,
-        bool(args.strip or args.gif), args.scale, args.feather,
+        bool(args.strip or args.gif), args.scale, args.feather, edit_options_from_args(args),
     )  # fmt: skip
     return _finish(args, run)
 

@@ -23,7 +23,9 @@ from ..engine.config import (
 from . import download_cmd, import_cmd
 
 PROG = "maskgit-studio"
-COMMANDS = ("generate", "inpaint", "outpaint", "edit", "info", "import", "download")
+COMMANDS = (
+    "generate", "inpaint", "refine", "remove", "outpaint", "edit", "info", "import", "download",
+)  # fmt: skip
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -34,6 +36,11 @@ MAX_FEATHER = 4096  # px
 MAX_GROWTH = 100_000  # px per side (the grown canvas must also stay under the pixel limit)
 MAX_THREADS = 1024
 MAX_SEED = 2**63 - 1
+MAX_CONTEXT = 64  # cells
+# The engine's choices (engine.editing_composite.BLEND_MODES, engine.edit_options.REFINE_ORDERS),
+# repeated so that --help imports no torch (tests/cli/test_edit_options.py keeps them equal).
+BLEND_MODES = ("poisson", "alpha")
+REFINE_ORDERS = ("confidence", "random")
 
 
 def lazy(module: str, name: str) -> Handler:
@@ -117,13 +124,44 @@ def add_edit_options(p: argparse.ArgumentParser) -> None:
         "--scale",
         type=whole(1, MAX_SCALE),
         default=None,
-        help=f"working scale, 1..{MAX_SCALE} (cell = f * scale px)",
+        help=f"working scale, 1..{MAX_SCALE}: a token cell is f * scale px and the model's "
+        "output is enlarged scale times (default: the smallest that holds the edit and its "
+        "context)",
+    )
+    p.add_argument(
+        "--context",
+        type=whole(0, MAX_CONTEXT),
+        default=None,
+        metavar="CELLS",
+        help="cells of the picture the model window holds around the edit on every side, when "
+        "the scale is picked (default: the model's, a quarter of its window)",
     )
     p.add_argument(
         "--feather",
         type=whole(0, MAX_FEATHER),
         default=None,
-        help=f"feather radius in px, 0..{MAX_FEATHER}",
+        help=f"feather radius in px, 0..{MAX_FEATHER} (default: a quarter cell; with "
+        "--blend alpha the official radius)",
+    )
+    p.add_argument(
+        "--blend",
+        choices=BLEND_MODES,
+        default="poisson",
+        help="poisson: colour-matched, gradient-domain blend (default); alpha: the official "
+        "feathered paste",
+    )
+    p.add_argument(
+        "--no-colour-match", action="store_true", help="keep the model's colours as they came"
+    )
+    p.add_argument(
+        "--no-detail-match",
+        action="store_true",
+        help="do not give the fill the detail and grain of its surroundings",
+    )
+    p.add_argument(
+        "--snap-to-cells",
+        action="store_true",
+        help="composite whole token cells (default: only the masked pixels, feathered)",
     )
 
 
@@ -146,6 +184,34 @@ def build_parser() -> argparse.ArgumentParser:
     add_sampling_options(p, class_required=False)
     add_edit_options(p)
     p.set_defaults(func=lazy("commands", "cmd_inpaint"))
+
+    p = sub.add_parser(
+        "refine", help="image-to-image: re-mask part of the masked area's tokens and decode again"
+    )
+    p.add_argument("image")
+    p.add_argument("--mask", required=True, help="mask image, same size, white = refine")
+    p.add_argument(
+        "--strength",
+        type=real(0.0, 1.0, open_lo=True),
+        default=0.5,
+        help="fraction of the area's tokens to re-mask, (0, 1] (default 0.5; 1 = inpaint)",
+    )
+    p.add_argument(
+        "--order",
+        choices=REFINE_ORDERS,
+        default="confidence",
+        help="which tokens first: the ones the model finds least likely, or random",
+    )
+    add_sampling_options(p, class_required=False)
+    add_edit_options(p)
+    p.set_defaults(func=lazy("commands", "cmd_refine"))
+
+    p = sub.add_parser("remove", help="remove the masked object: fill it with background")
+    p.add_argument("image")
+    p.add_argument("--mask", required=True, help="mask image, same size, white = the object")
+    add_sampling_options(p, class_required=False)
+    add_edit_options(p)
+    p.set_defaults(func=lazy("commands", "cmd_remove"))
 
     p = sub.add_parser("outpaint", help="grow the canvas and fill the new area")
     p.add_argument("image")
