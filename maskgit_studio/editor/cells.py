@@ -178,3 +178,42 @@ def carry_selection(
     pixels = np.ones(new_shape, dtype=bool)  # new canvas is selected...
     pixels[dy : dy + old_shape[0], dx : dx + old_shape[1]] = mask_pixels  # ...the old keeps its
     return pixels_to_cells(pixels, cell), tuple(b.moved(dx, dy) for b in boxes)
+
+
+MAX_RING_PIXELS = 4_000_000  # the ring is drawn on a coarser grid beyond this
+
+
+def feather_ring(
+    cells: np.ndarray, shape_hw: tuple[int, int], cell: int, radius: int
+) -> tuple[np.ndarray, int]:
+    """The band a feather of ``radius`` px blends outside the selected cells.
+
+    Returns:
+        (ring, unit): (h, w) bool on a grid of ``unit`` px squares (``unit`` divides the cell
+        size and, where it can, the radius, so the band is exact): the pixels within
+        ``radius`` (square distance, as the composite) of a selected cell, not in one.
+    """
+    height, width = shape_hw
+    if radius <= 0 or not cells.any():
+        return np.zeros((1, 1), dtype=bool), max(cell, 1)
+    unit = np.gcd(cell, radius)
+    while unit < cell and -(-height // unit) * -(-width // unit) > MAX_RING_PIXELS:
+        unit = next(u for u in range(unit + 1, cell + 1) if cell % u == 0)
+    per_cell, reach = cell // unit, max(round(radius / unit), 1)
+    fine = np.repeat(np.repeat(cells, per_cell, axis=0), per_cell, axis=1)
+    fine = fine[: -(-height // unit), : -(-width // unit)]
+    return _dilate(fine, reach) & ~fine, int(unit)
+
+
+def _dilate(mask: np.ndarray, reach: int) -> np.ndarray:
+    """Square dilation by ``reach`` (separable running sums)."""
+    out = mask.astype(np.int32)
+    for axis in (0, 1):
+        n = out.shape[axis]
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (reach + 1, reach)
+        csum = np.cumsum(np.pad(out, pad), axis=axis)
+        hi = np.take(csum, np.arange(2 * reach + 1, 2 * reach + 1 + n), axis=axis)
+        lo = np.take(csum, np.arange(n), axis=axis)
+        out = hi - lo
+    return out > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtWidgets import (
@@ -71,3 +72,21 @@ def ask_branch(
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return BranchChoice(picker.current_class(), seed.value(), temperature.value())
+
+
+def choose_branch(
+    parent: QWidget,
+    step: int,
+    current: BranchChoice,
+    names: tuple[str, ...],
+    allow_none: bool,
+    ask_hook: Callable[[str, str], str] | None = None,
+) -> BranchChoice | None:
+    """The user's choice for a branch after step ``step`` (0-based), or None. ``ask_hook``
+    (tests) answers "class,seed,temperature" instead of the dialog."""
+    if ask_hook is None:
+        return ask_branch(parent, step + 1, names, allow_none, current)
+    class_id, seed, temperature = ask_hook("branch", str(step)).split(",")
+    return BranchChoice(
+        None if class_id == "none" else int(class_id), int(seed), float(temperature)
+    )

@@ -9,23 +9,31 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView
 
 from maskgit_studio.editor import Document, Growth
 from maskgit_studio.editor import cells as cellmath
 
+from .canvas_input import CanvasInput
 from .overlays import BoxesItem, CellsItem, FrameItem, GridItem, HintItem, PreviewItem
 from .qimage import to_pixmap
-from .theme import CANVAS_BACKGROUND, GROWTH_COLOR, MASK_COLOR, RING_COLOR, with_alpha
+from .theme import (
+    CANVAS_BACKGROUND,
+    FEATHER_COLOR,
+    GROWTH_COLOR,
+    MASK_COLOR,
+    RING_COLOR,
+    with_alpha,
+)
 from .tools.base import Tool
 
 ZOOM_MIN, ZOOM_MAX = 0.05, 64.0
 KEPT_MASK_DIM = 0.35  # a mask kept from the last run is drawn fainter: the result shows through
 
 
-class Canvas(QGraphicsView):
+class Canvas(CanvasInput, QGraphicsView):
     """The document view.
 
     Signals:
@@ -60,6 +68,7 @@ class Canvas(QGraphicsView):
         self.editable = True  # False while a run is going
         self.class_label: Callable[[int | None], str] = lambda c: "" if c is None else str(c)
         self.selected_box: Callable[[], int | None] = lambda: None
+        self.feather_radius: Callable[[], int] = lambda: 0  # px the next edit blends over
         self.box_draft: Callable[[], tuple | None] = lambda: None
         self._space = self._panning = self._compare = False
         self.user_zoomed = False  # the view re-fits on resize until the user zooms
@@ -76,6 +85,7 @@ class Canvas(QGraphicsView):
         self.mask_item = CellsItem(with_alpha(MASK_COLOR, 255), 2)
         self.mask_opacity, self.mask_kept = 0.45, False
         self.mask_item.setOpacity(self.mask_opacity)
+        self.feather_item = CellsItem(with_alpha(FEATHER_COLOR, 70), 1.5)
         self.ring_item = CellsItem(with_alpha(RING_COLOR, 110), 3)
         self.growth_item = CellsItem(with_alpha(GROWTH_COLOR, 90), 3)
         self.shade_item = CellsItem(QColor(10, 10, 14, 150), 4)
@@ -91,6 +101,7 @@ class Canvas(QGraphicsView):
         self.cursor_item.setVisible(False)
         for item in (self.image_item, self.preview_item, self.mask_item, self.ring_item):
             scene.addItem(item)
+        scene.addItem(self.feather_item)
         for item in (self.growth_item, self.shade_item, self.grid_item, self.frame_item):
             scene.addItem(item)
         scene.addItem(self.boxes_item)
@@ -162,6 +173,20 @@ class Canvas(QGraphicsView):
             self.mask_item.set_cells(None, 1)
         else:
             self.mask_item.set_cells(doc.mask, doc.cell_size, size=(doc.shape[1], doc.shape[0]))
+        self.refresh_feather()
+
+    def refresh_feather(self) -> None:
+        """The band outside the selection that the next edit blends (the box's, when one is
+        selected, else the mask's)."""
+        doc = self.doc
+        region = self.ring_item.cells if self.ring_item.shown else None
+        if region is None and doc is not None:
+            region = doc.mask
+        if doc is None or doc.pending is not None or not self.editable or region is None:
+            self.feather_item.set_cells(None, 1)
+            return
+        ring, unit = cellmath.feather_ring(region, doc.shape, doc.cell_size, self.feather_radius())
+        self.feather_item.set_cells(ring, unit, size=(doc.shape[1], doc.shape[0]))
 
     def refresh_boxes(self) -> None:
         doc = self.doc
@@ -184,6 +209,7 @@ class Canvas(QGraphicsView):
             else None
         )
         self.ring_item.set_cells(ring, doc.cell_size, size=(doc.shape[1], doc.shape[0]))
+        self.refresh_feather()
 
     def show_growth(self, growth: Growth | None) -> None:
         """Show a (pending or draft) canvas growth: its frame and its new cells as masked."""
@@ -294,115 +320,6 @@ class Canvas(QGraphicsView):
         if tool is not None:
             self.viewport().setCursor(tool.cursor)
             tool.activate()
-
-    # -- input -----------------------------------------------------------------------------
-    def _scene_pos(self, event: QMouseEvent) -> QPointF:
-        return self.mapToScene(event.position().toPoint())
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        self.setFocus()
-        button = event.button()
-        if button == Qt.MouseButton.MiddleButton or (
-            button == Qt.MouseButton.LeftButton and self._space
-        ):
-            self._panning, self._pan_from = True, event.position()
-            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
-            return
-        if (
-            self.editable
-            and self.tool is not None
-            and self.doc is not None
-            and self.tool.press(self._scene_pos(event), button, event.modifiers())
-        ):
-            return
-        super().mousePressEvent(event)
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if self._panning:
-            delta = event.position() - self._pan_from
-            self._pan_from = event.position()
-            self.horizontalScrollBar().setValue(
-                self.horizontalScrollBar().value() - round(delta.x())
-            )
-            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - round(delta.y()))
-            return
-        pos = self._scene_pos(event)
-        self.cursor_moved.emit((pos.x(), pos.y()))
-        if self.editable and self.tool is not None and self.doc is not None:
-            self.tool.move(pos, event.buttons(), event.modifiers())
-        super().mouseMoveEvent(event)
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if self._panning and event.button() in (
-            Qt.MouseButton.MiddleButton,
-            Qt.MouseButton.LeftButton,
-        ):
-            self._panning = False
-            cursor = Qt.CursorShape.OpenHandCursor if self._space else None
-            self.viewport().setCursor(
-                cursor or (self.tool.cursor if self.tool else Qt.CursorShape.ArrowCursor)
-            )
-            return
-        if self.editable and self.tool is not None and self.doc is not None:
-            self.tool.release(self._scene_pos(event), event.button())
-        super().mouseReleaseEvent(event)
-
-    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
-        self.cursor_moved.emit(())
-        self.cursor_item.setVisible(False)
-        super().leaveEvent(event)
-
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
-        steps = event.angleDelta().y() / 120
-        if not steps:
-            return
-        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
-        if ctrl and self.tool is not None and self.tool.wheel(1 if steps > 0 else -1):
-            return
-        self.set_zoom(self.zoom * 1.25**steps)
-
-    def event(self, event: QEvent) -> bool:
-        # Tab would move the keyboard focus; here it means "hold to compare".
-        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-            key_event: QKeyEvent = event  # type: ignore[assignment]
-            if key_event.key() == Qt.Key.Key_Tab:
-                if not key_event.isAutoRepeat():
-                    self.set_compare(event.type() == QEvent.Type.KeyPress)
-                return True
-        return super().event(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space = True
-            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
-            return
-        super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space = False
-            self.viewport().setCursor(self.tool.cursor if self.tool else Qt.CursorShape.ArrowCursor)
-            return
-        super().keyReleaseEvent(event)
-
-    def focusOutEvent(self, event) -> None:  # noqa: N802
-        self._space = False
-        self.set_compare(False)
-        super().focusOutEvent(event)
-
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dragMoveEvent(self, event) -> None:  # noqa: N802
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802
-        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.files_dropped.emit(paths)
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
         super().drawBackground(painter, rect)

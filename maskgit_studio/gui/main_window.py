@@ -22,12 +22,12 @@ from maskgit_studio.engine.results import ModelInfo
 from . import dialogs
 from .actions import build_actions, build_menus, build_toolbar, enable_actions
 from .box_commands import BoxCommands
-from .branch_dialog import BranchChoice, ask_branch
+from .branch_dialog import BranchChoice, choose_branch
 from .canvas import Canvas
 from .class_picker import pick_class
 from .compare_key import CompareKey
 from .files import FileController
-from .help import ShortcutSheet, shortcut_rows
+from .help import HelpDesk
 from .history import RunHistory
 from .history_panel import HistoryPanel
 from .live import LiveRun
@@ -38,11 +38,9 @@ from .status import StatusBar
 from .step_viewer import StepViewer
 from .tools import BoxTool, BrushSize, BrushTool, EraserTool, OutpaintTool
 from .window_layout import (
-    FirstRunHint,
     build_docks,
     restore_layout,
     save_layout,
-    show_first_run_hint,
 )
 
 log = logging.getLogger(__name__)
@@ -88,6 +86,7 @@ class MainWindow(QMainWindow):
         )
         self.settings = settings = settings or QSettings("maskgit-studio", "studio")
         self.files = FileController(self, settings, autosave_dir, self)
+        self.help = HelpDesk(self, self.canvas, settings, lambda: self.actions_)
         self.brush_size = BrushSize(2)
         self.tools = {
             "brush": BrushTool(self.canvas, self.brush_size),
@@ -99,6 +98,8 @@ class MainWindow(QMainWindow):
         self.canvas.class_label = self._class_label
         self.canvas.selected_box = lambda: self.box_tool.selected
         self.canvas.box_draft = lambda: self.box_tool.draft
+        self.canvas.feather_radius = self._feather_radius
+        self._feather: tuple[int, int] = (0, 0)  # (scale, px) of the model last asked
         self.boxes = BoxCommands(
             self.box_tool, self.params, lambda: self.doc, self.ask_class, self.update_actions, self
         )
@@ -111,8 +112,6 @@ class MainWindow(QMainWindow):
             self, self.params, self.viewer, self.history_panel, self.docks_menu
         )
         restore_layout(self, settings)  # the last session's size and panels, or fit the screen
-        self.hint = FirstRunHint(self.canvas)
-        self.shortcut_sheet: ShortcutSheet | None = None
         CompareKey(self, self.canvas.set_compare)  # hold Tab anywhere: compare
         self._connect()
         self.set_tool("brush")
@@ -138,7 +137,7 @@ class MainWindow(QMainWindow):
             "run": self.run_current, "generate": self.generate_class, "escape": self.escape,
             "accept": self.accept, "prev": lambda: self.browse(-1), "next": lambda: self.browse(1),
             "smaller": lambda: size.set(size.value - 1), "bigger": lambda: size.set(size.value + 1),
-            "shortcuts": self.show_shortcuts, "welcome": self.hint_again,
+            "shortcuts": self.help.show_shortcuts, "welcome": self.help.hint_again,
         }  # fmt: skip
 
     def _connect(self) -> None:
@@ -154,6 +153,7 @@ class MainWindow(QMainWindow):
         )
         self.models.loaded.connect(self._model_loaded)
         p.scale_changed.connect(lambda s: self.doc and self.doc.set_grid(scale=s))
+        p.feather.valueChanged.connect(lambda _v: self.canvas.refresh_feather())
         self.viewer.branch_requested.connect(self.branch)
         self.viewer.export_requested.connect(
             lambda kind: self.files.export_steps(kind, self.viewer)
@@ -164,14 +164,14 @@ class MainWindow(QMainWindow):
         """Offer crash recovery, then load the model in the worker and open ``path``."""
         recovered = self.files.offer_recovery()
         self._queued_open = None if recovered else path
-        show_first_run_hint(self.hint, self.settings)
+        self.help.first_start()
         self.models.start()
 
     def load_model(self, model: str) -> None:
         self.models.load(model)
 
     def _model_loaded(self, info: ModelInfo) -> None:
-        self.info = info
+        self.info, self._feather = info, (0, 0)
         if self._queued_open is not None:
             path, self._queued_open = self._queued_open, None
             self.open_path(path)
@@ -180,6 +180,7 @@ class MainWindow(QMainWindow):
         elif self.doc.factor != info.downsample_factor:
             self.doc.set_grid(factor=info.downsample_factor)
         self.history.refresh()  # class names come with the model
+        self.canvas.refresh_feather()
         self.update_actions()
 
     def new_document(self, image: np.ndarray) -> Document:
@@ -314,6 +315,15 @@ class MainWindow(QMainWindow):
         if self.doc is not None:
             self.doc.set_growth(Growth())
 
+    def _feather_radius(self) -> int:
+        """Px the next edit blends around its region: the panel's, or the model's own."""
+        chosen = self.params.feather_px()
+        if chosen is not None or self.doc is None or self.info is None:
+            return chosen or 0
+        if self._feather[0] != self.doc.scale and not self.controller.busy:
+            self._feather = (self.doc.scale, self.session.feather_px(self.doc.scale))
+        return self._feather[1]
+
     def _class_label(self, class_id: int | None) -> str:
         if class_id is None:
             return "unconditional"
@@ -329,14 +339,10 @@ class MainWindow(QMainWindow):
         current = BranchChoice(
             self.params.current_class(), sampler.seed, sampler.choice_temperature
         )
-        if self.ask_hook is not None:  # tests: "class,seed,temperature"
-            class_id, seed, temperature = self.ask_hook("branch", str(step_pos)).split(",")
-            choice = BranchChoice(
-                None if class_id == "none" else int(class_id), int(seed), float(temperature)
-            )
-        else:
-            names, allow_none = self.info.class_names, self.info.supports_guidance
-            choice = ask_branch(self, step_pos + 1, names, allow_none, current)
+        info = self.info
+        choice = choose_branch(
+            self, step_pos, current, info.class_names, info.supports_guidance, self.ask_hook
+        )
         if choice is None:
             return False
         sampler = sampler.replace(seed=choice.seed, choice_temperature=choice.temperature)
@@ -360,16 +366,6 @@ class MainWindow(QMainWindow):
         if kind == "replace_canvas":
             return dialogs.ask_replace_canvas(self, text)
         return dialogs.ask_save_changes(self, text)
-
-    def show_shortcuts(self) -> None:
-        """F1: every shortcut and mouse gesture on one page."""
-        if self.shortcut_sheet is None:
-            self.shortcut_sheet = ShortcutSheet(shortcut_rows(self.actions_), self)
-        self.shortcut_sheet.show()
-        self.shortcut_sheet.raise_()
-
-    def hint_again(self) -> None:
-        self.hint.show_hint()
 
     def show_message(self, text: str) -> None:
         self.status.show_text(text)

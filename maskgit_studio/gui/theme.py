@@ -9,6 +9,7 @@ ACCENT = QColor(74, 158, 255)
 MASK_COLOR = QColor(255, 64, 96)
 RING_COLOR = QColor(255, 176, 32)
 GROWTH_COLOR = QColor(64, 200, 255)
+FEATHER_COLOR = QColor(255, 236, 200)  # the band an edit blends, around the selection
 CANVAS_BACKGROUND = QColor(30, 30, 32)
 
 _STYLESHEET = """

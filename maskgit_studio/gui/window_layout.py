@@ -3,23 +3,17 @@
 - Docks: Parameters on the right; History and Steps side by side at the bottom.
 - Size: the first time, the window fits the screen's available area (a 1280x720 laptop
   included); after that it comes back where the user left it, panels included (QSettings).
-- The first-run hint: three lines on cells, the working scale and the step viewer, shown once.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QRect, QSettings, QSize, Qt
+from PySide6.QtCore import QRect, QSettings, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
     QMainWindow,
     QMenu,
-    QPushButton,
     QScrollArea,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -27,16 +21,7 @@ from .wheel_guard import guard_wheel
 
 PREFERRED = QSize(1440, 920)  # the size the studio is designed at, when the screen allows
 SCREEN_SHARE = 0.94  # of the available area, leaving room for the window frame
-GEOMETRY_KEY, STATE_KEY, HINT_KEY = "window/geometry", "window/state", "hints/first_run_shown"
-
-FIRST_RUN_LINES = (
-    "<b>Cells</b>: the picture is cut into square token cells (the grid). The brush, boxes "
-    "and canvas growth work in whole cells, and only the cells you pick are redrawn.",
-    "<b>Working scale</b> (Parameters, Editing): how many image pixels one cell covers. "
-    "A larger scale edits a larger area at once, with less detail.",
-    "<b>Step viewer</b> (Steps, below): every iteration of a run, token by token. Drag "
-    "along it, branch from any step, or click a run in History to see its steps again.",
-)
+GEOMETRY_KEY, STATE_KEY = "window/geometry", "window/state"
 
 
 def build_docks(
@@ -99,58 +84,3 @@ def restore_layout(window: QMainWindow, settings: QSettings) -> bool:
 def save_layout(window: QMainWindow, settings: QSettings) -> None:
     settings.setValue(GEOMETRY_KEY, window.saveGeometry())
     settings.setValue(STATE_KEY, window.saveState())
-
-
-class FirstRunHint(QFrame):
-    """Three lines over the top of the canvas, until "Got it" (shown once per user)."""
-
-    def __init__(self, canvas: QWidget) -> None:
-        super().__init__(canvas)
-        self.setObjectName("firstRunHint")
-        self.setStyleSheet(
-            "QFrame#firstRunHint { background: rgba(20, 21, 24, 228); border: 1px solid #3a3d42;"
-            " border-radius: 6px; } QLabel { color: #d2d6de; background: transparent; }"
-        )
-        self.lines = [QLabel(text) for text in FIRST_RUN_LINES]
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        for label in self.lines:
-            label.setWordWrap(True)
-            layout.addWidget(label)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("F1 lists every shortcut."), 1)
-        self.close_button = QPushButton("Got it")
-        self.close_button.clicked.connect(self.hide)
-        row.addWidget(self.close_button)
-        layout.addLayout(row)
-        canvas.installEventFilter(self)
-        self.hide()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
-        if event.type() == QEvent.Type.Resize:
-            self._place()
-        return False
-
-    def _place(self) -> None:
-        parent = self.parentWidget()
-        width = min(640, max(parent.width() - 24, 200))
-        self.setFixedSize(width, self.layout().totalHeightForWidth(width))
-        self.move((parent.width() - width) // 2, 12)
-
-    def show_hint(self) -> None:
-        self._place()
-        self.show()
-        self.raise_()
-
-
-def show_first_run_hint(hint: FirstRunHint, settings: QSettings) -> bool:
-    """Show the hint unless it was shown before; True if shown now."""
-    if _true(settings.value(HINT_KEY, False)):
-        return False
-    settings.setValue(HINT_KEY, True)
-    hint.show_hint()
-    return True
-
-
-def _true(value: object) -> bool:
-    return value is True or str(value).lower() in ("true", "1")

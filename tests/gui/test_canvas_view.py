@@ -89,3 +89,27 @@ def test_a_mask_kept_after_a_run_is_drawn_faint(window, qtbot, tmp_path):
     assert canvas.mask_item.opacity() < full / 2  # the result shows through
     doc.paint([(4, 4)])  # painting again: the mask is the user's next selection
     assert canvas.mask_item.opacity() == full
+
+
+def _extent(item):
+    """(width, height) in document px of the shown cells of a CellsItem."""
+    rect = item.boundingRect()
+    cells = item.cells
+    rows, cols = cells.any(axis=1).nonzero()[0], cells.any(axis=0).nonzero()[0]
+    unit = rect.width() / cells.shape[1] if rect.width() else 0
+    return (cols[-1] - cols[0] + 1) * unit, (rows[-1] - rows[0] + 1) * unit
+
+
+def test_the_feather_band_is_shown_around_the_selection(window, qtbot, tmp_path):
+    doc = _open(window, tmp_path)
+    window.params.feather.setValue(-1)  # auto: the model's own
+    c = doc.cell_size
+    doc.paint([(2, 4)])
+    radius = window.session.feather_px(doc.scale)
+    item = window.canvas.feather_item
+    assert radius > 0 and item.shown
+    assert _extent(item) == (c + 2 * radius, c + 2 * radius)
+    window.params.feather.setValue(6)  # the user's radius
+    assert _extent(item) == (c + 12, c + 12)
+    window.params.feather.setValue(0)
+    assert not item.shown  # a hard edge: nothing blends

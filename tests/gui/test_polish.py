@@ -79,7 +79,7 @@ def test_f1_shows_every_shortcut(window, qtbot):
     assert help_menu
     window.activateWindow()
     qtbot.keyClick(window.canvas, Qt.Key.Key_F1)
-    sheet = window.shortcut_sheet
+    sheet = window.help.sheet
     assert sheet is not None and sheet.isVisible()
     text = " ".join(" ".join(row) for row in sheet.rows)
     for needle in ("Ctrl+Return", "Hold Tab", "Esc", "Ctrl+Z", "Space"):

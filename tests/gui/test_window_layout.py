@@ -52,19 +52,19 @@ def test_the_first_run_hint_shows_once(qtbot, session, settings, tmp_path):
     window = _window(qtbot, session, settings, tmp_path)
     window.show()
     window.start(None)
-    assert window.hint.isVisible()
-    text = " ".join(label.text() for label in window.hint.lines)
-    assert len(window.hint.lines) == 3
+    assert window.help.hint.isVisible()
+    text = " ".join(label.text() for label in window.help.hint.lines)
+    assert len(window.help.hint.lines) == 3
     for words in ("cells", "Working scale", "Step viewer"):
         assert words in text
-    window.hint.close_button.click()
-    assert not window.hint.isVisible()
+    window.help.hint.close_button.click()
+    assert not window.help.hint.isVisible()
     qtbot.waitUntil(lambda: not window.controller.busy, timeout=20_000)
     window.close()
     again = _window(qtbot, session, settings, tmp_path)
     again.show()
     again.start(None)
-    assert not again.hint.isVisible()
+    assert not again.help.hint.isVisible()
     again.actions_.welcome.trigger()  # Help > Show the Welcome Hint
-    assert again.hint.isVisible()
+    assert again.help.hint.isVisible()
     qtbot.waitUntil(lambda: not again.controller.busy, timeout=20_000)
