@@ -1,5 +1,8 @@
 """The document: image, token-cell mask, boxes, pending canvas growth, run log, undo/redo.
 
+The selection is the cell mask, plus pixels painted with a round brush (``pixels``): a pixel
+stroke turns the cell mask into pixels first, so the pixels then hold the whole selection.
+
 Every change happens inside a gesture (one stroke, one box drag, one accepted result); a
 gesture becomes one undoable Command. Listeners hear about every change as a set of aspects:
 "image", "mask", "boxes", "growth", "grid", "pending", "runs", "result" (a run's result
@@ -16,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cells as cellmath
+from .document_mask import MaskMixin
 from .document_runs import RunsMixin
 from .history import Command, ImageDelta, UndoStack
 from .runs import RunRecord
@@ -29,7 +33,7 @@ Listener = Callable[[set[str]], None]
 BLANK_GREY = 48
 
 
-class Document(RunsMixin):
+class Document(MaskMixin, RunsMixin):
     """An image being edited.
 
     Args:
@@ -53,6 +57,7 @@ class Document(RunsMixin):
         self._image = check_image(image)
         self._factor, self._scale = factor, scale
         self._mask = np.zeros(self.grid_shape, dtype=bool)
+        self._pixels: np.ndarray | None = None  # (H, W) bool, read-only; None = no pixels
         self._boxes: tuple[Box, ...] = ()
         self._growth = Growth()
         self._original = self._image
@@ -87,6 +92,8 @@ class Document(RunsMixin):
         doc = cls(image, parts.factor, parts.scale, blank=parts.blank)
         if parts.mask.shape != doc.grid_shape:
             raise ValueError(f"mask has {parts.mask.shape} cells, the image has {doc.grid_shape}")
+        if parts.pixels is not None and parts.pixels.shape != doc.shape:
+            raise ValueError(f"selection is {parts.pixels.shape}, the image is {doc.shape}")
         for box in parts.boxes:
             doc._check_box(box)
         doc._restore(parts)
@@ -160,10 +167,6 @@ class Document(RunsMixin):
     def modified(self) -> bool:
         return self.version != self.saved_version
 
-    def pixel_mask(self) -> np.ndarray:
-        """(H, W) bool: the selected cells in document pixels."""
-        return cellmath.cells_to_pixels(self._mask, self.shape, self.cell_size)
-
     # ---- listeners -------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -194,10 +197,12 @@ class Document(RunsMixin):
             self._original,
             self._origin,
             self._blank,
+            self._pixels,
         )
 
     def _restore(self, snap: Snapshot) -> None:
         self._mask = snap.mask.copy()
+        self._pixels = snap.pixels
         self._boxes, self._growth = snap.boxes, snap.growth
         self._factor, self._scale = snap.factor, snap.scale
         self._original, self._origin, self._blank = snap.original, snap.origin, snap.blank
@@ -276,35 +281,6 @@ class Document(RunsMixin):
     def _set_image(self, image: np.ndarray, offset: tuple[int, int] = (0, 0)) -> None:
         self._image = check_image(image)
         self._offset = (self._offset[0] + offset[0], self._offset[1] + offset[1])
-
-    # ---- mask ------------------------------------------------------------------------------
-    def paint(self, cells: Iterable[tuple[int, int]], size: int = 1, value: bool = True) -> bool:
-        """Stamp a square brush of ``size`` cells at each (row, col); True if anything changed."""
-        changed = False
-        with self.gesture("Erase" if not value else "Brush stroke"):
-            for row, col in cells:
-                changed |= cellmath.stamp(self._mask, row, col, size, value)
-            if changed:
-                self._touch("mask")
-        return changed
-
-    def set_mask(self, cells: np.ndarray, label: str = "Set mask") -> None:
-        """Replace the whole (rows, cols) cell mask."""
-        cells = np.asarray(cells, dtype=bool)
-        if cells.shape != self.grid_shape:
-            raise ValueError(f"mask has {cells.shape} cells, the document has {self.grid_shape}")
-        with self.gesture(label):
-            self._mask = cells.copy()
-            self._touch("mask")
-
-    def clear_mask(self) -> None:
-        self.set_mask(np.zeros(self.grid_shape, dtype=bool), "Clear mask")
-
-    def invert_mask(self) -> None:
-        self.set_mask(~self._mask, "Invert mask")
-
-    def grow_mask(self, steps: int = 1) -> None:
-        self.set_mask(cellmath.grow(self._mask, steps), "Grow mask")
 
     # ---- boxes -----------------------------------------------------------------------------
     def _check_box(self, box: Box) -> Box:

@@ -78,7 +78,8 @@ class RunsMixin:
     def _land(self, image: np.ndarray, offset: tuple[int, int], replaces: bool) -> None:
         """A result becomes the image; ``replaces``: a whole new canvas (a generation)."""
         old_shape = self.shape
-        mask_pixels = self.pixel_mask()
+        mask_pixels = cellmath.cells_to_pixels(self._mask, old_shape, self.cell_size)
+        painted = self._pixels
         self._set_image(image, offset)
         if replaces:
             self._original, self._origin = self._image, (0, 0)
@@ -88,5 +89,12 @@ class RunsMixin:
         self._mask, self._boxes = cellmath.carry_selection(
             mask_pixels, self._boxes, old_shape, self.shape, offset, self.cell_size, replaces
         )
+        if painted is not None:  # painted pixels stay where they were on the picture
+            moved = None
+            if not replaces:
+                moved = np.zeros(self.shape, dtype=bool)
+                dx, dy = offset
+                moved[dy : dy + old_shape[0], dx : dx + old_shape[1]] = painted
+            self._set_pixels(moved)
         self._growth, self._blank = Growth(), False
         self._touch("image", "mask", "boxes", "growth", "grid", "result")

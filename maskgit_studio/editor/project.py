@@ -4,6 +4,7 @@ Members:
     project.json  format, version, size, grid (factor, scale), mask, boxes, growth, origin
     image.png     the document image (H, W, 3)
     original.png  the image as first opened (absent when it is the document image)
+    selection.png pixels painted with the round brush, white = selected (absent when none)
     runs.json     the run log: token logs + requests (seed, parameters), enough to replay
 Candidates waiting to be accepted and the undo history are not stored.
 
@@ -52,6 +53,7 @@ MEMBER_LIMITS = {
     "runs.json": 256 * 2**20,
     "image.png": 512 * 2**20,
     "original.png": 512 * 2**20,
+    "selection.png": 512 * 2**20,
 }
 
 
@@ -134,14 +136,16 @@ class ProjectSnapshot:
     version: int
     project: Path | None
     source: Path | None
+    pixels: np.ndarray | None = None  # (H, W) bool painted pixels
 
 
 def snapshot(doc: Document) -> ProjectSnapshot:
     """Take a ProjectSnapshot of ``doc`` (fast: no encoding)."""
     original = None if doc.original is doc.image else doc.original
     return ProjectSnapshot(
-        project_json(doc), doc.image, original, doc.runs, doc.version, doc.path, doc.source
-    )
+        project_json(doc), doc.image, original, doc.runs, doc.version, doc.path, doc.source,
+        doc.pixels,
+    )  # fmt: skip
 
 
 def write_snapshot(
@@ -164,6 +168,8 @@ def write_snapshot(
     }
     if snap.original is not None:
         members["original.png"] = encode(snap.original, compress_level)
+    if snap.pixels is not None:
+        members["selection.png"] = encode_png(snap.pixels.astype(np.uint8) * 255, compress_level)
 
     def write(handle: Any) -> None:
         with zipfile.ZipFile(handle, "w") as archive:
@@ -302,6 +308,13 @@ def _build(path: Path, meta: Meta, members: dict[str, bytes], runs: list) -> Doc
             f"project.json says {meta.size[1]}x{meta.size[0]}"
         )
     original = members.get("original.png")
+    pixels = None
+    if "selection.png" in members:
+        selection = _decode_png(members["selection.png"], path, "selection.png")
+        if tuple(selection.shape[:2]) != meta.size:
+            raise ProjectError(f"{path.name} is damaged: its selection.png has the wrong size")
+        pixels = selection[..., 0] > 127
+        pixels.flags.writeable = False
     parts = Snapshot(
         mask=_mask_from_rows(meta.mask, meta.grid),
         boxes=tuple(Box.from_json(b) for b in meta.boxes),
@@ -311,6 +324,7 @@ def _build(path: Path, meta: Meta, members: dict[str, bytes], runs: list) -> Doc
         original=image if original is None else _decode_png(original, path, "original.png"),
         origin=meta.origin,
         blank=meta.blank,
+        pixels=pixels if pixels is not None and pixels.any() else None,
     )
     doc = Document.from_parts(image, parts, [RunRecord.from_json(r) for r in runs])
     doc.path = path

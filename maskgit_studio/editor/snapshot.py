@@ -35,10 +35,11 @@ class Snapshot:
     original: np.ndarray  # shared reference, never copied
     origin: tuple[int, int]
     blank: bool
+    pixels: np.ndarray | None = None  # (H, W) bool painted pixels; shared, read-only
 
     @property
     def nbytes(self) -> int:
-        return int(self.mask.nbytes)
+        return int(self.mask.nbytes) + (int(self.pixels.nbytes) if self.pixels is not None else 0)
 
     def same_as(self, other: Snapshot) -> bool:
         return (
@@ -48,4 +49,11 @@ class Snapshot:
             == (other.factor, other.scale, other.origin, other.blank)
             and self.original is other.original
             and np.array_equal(self.mask, other.mask)
+            and _same_pixels(self.pixels, other.pixels)
         )
+
+
+def _same_pixels(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a is b or np.array_equal(a, b)
