@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -159,10 +160,14 @@ class RunRecord:
             "parent": self.parent,
             "branch_step": self.branch_step,
             "created": self.created,
-            "previews": None if self.previews is None else [png_text(p) for p in self.previews],
+            "previews": self._previews_json,
             "confidence": None if self.confidence is None else self.confidence.ravel().tolist(),
             "output": None if self.output is None else self.output.to_json(),
         }
+
+    @cached_property
+    def _previews_json(self) -> list[str] | None:  # encoded once, not at every autosave
+        return None if self.previews is None else [png_text(p) for p in self.previews]
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunRecord:
