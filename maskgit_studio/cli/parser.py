@@ -14,9 +14,12 @@ from collections.abc import Callable
 
 from ..argtypes import OneLineParser, real, whole
 from ..engine.config import (
+    MAX_FEATHER,
     MAX_GUIDANCE,
+    MAX_SCALE,
     MAX_STEPS,
     MAX_TEMPERATURE,
+    MAX_VARIATIONS,
     REVEAL_POLICIES,
     SCHEDULES,
 )
@@ -30,9 +33,6 @@ COMMANDS = (
 Handler = Callable[[argparse.Namespace], int]
 
 # Limits of the image commands (the studio's panel has the same ones).
-MAX_VARIATIONS = 16
-MAX_SCALE = 64
-MAX_FEATHER = 4096  # px
 MAX_GROWTH = 100_000  # px per side (the grown canvas must also stay under the pixel limit)
 MAX_THREADS = 1024
 MAX_SEED = 2**63 - 1

@@ -39,6 +39,9 @@ MODEL_LIMITS = {
 }
 MAX_PARAMETERS = 4_000_000_000  # per network: 16 GB of float32
 MAX_STEPS = 1024  # decoding iterations (the token log's commit order is int16)
+MAX_VARIATIONS = 16  # results of one run
+MAX_SCALE = 64  # working scale: a cell of f * 64 px; beyond it the padded canvas is gigabytes
+MAX_FEATHER = 4096  # px
 MAX_TEMPERATURE = 1000.0
 MAX_GUIDANCE = 1000.0
 
@@ -323,8 +326,11 @@ def config_from_dict(cls: type, data: dict[str, Any]) -> Any:
 
 
 __all__ = [
+    "MAX_FEATHER",
     "MAX_PARAMETERS",
+    "MAX_SCALE",
     "MAX_STEPS",
+    "MAX_VARIATIONS",
     "MODEL_LIMITS",
     "REVEAL_POLICIES",
     "SCHEDULES",

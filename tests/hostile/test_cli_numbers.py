@@ -77,3 +77,20 @@ def test_model_recommending_absurd_steps_does_not_crash(tiny_bundle_path, tmp_pa
     argv = ["generate", "--class", "1", "--model", model, "--out", out]
     cli(capsys, argv, code=0, seconds=60)
     assert out.is_file()
+
+
+def test_engine_session_refuses_the_same_numbers(tiny_bundle_path):
+    """The API behind the CLI and the studio checks them too (threads, scale, feather)."""
+    from maskgit_studio.engine.session import EngineSession
+
+    for threads in (-1, 0, 1.5):
+        with pytest.raises(ValueError, match="threads"):
+            EngineSession(tiny_bundle_path, threads=threads)
+    session = EngineSession(tiny_bundle_path, device="cpu")
+    image = np.zeros((40, 48, 3), np.uint8)
+    mask = np.zeros((40, 48), bool)
+    mask[:8, :8] = True
+    with pytest.raises(ValueError, match="scale"):
+        session.inpaint(image, mask, 1, scale=1000)
+    with pytest.raises(ValueError, match="feather"):
+        session.inpaint(image, mask, 1, scale=1, feather=10**6)

@@ -81,6 +81,8 @@ class EngineSession:
     ) -> None:
         if precision not in ("auto", "fp32", "bf16"):
             raise ValueError(f"unknown precision {precision!r}; choose auto, fp32 or bf16")
+        if threads is not None and (isinstance(threads, bool) or int(threads) != threads or threads < 1):  # fmt: skip
+            raise ValueError(f"threads must be a whole number >= 1, got {threads!r}")
         self._precision = precision
         self._model_ref = model
         self._device = pick_device(device)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .. import editing
-from ..config import SamplerConfig, config_to_dict
+from ..config import MAX_FEATHER, MAX_SCALE, MAX_VARIATIONS, SamplerConfig, config_to_dict
 from ..edit_options import EditOptions
 from ..editing_composite import default_feather, seamless_feather
 from ..images import MAX_PIXELS
@@ -24,8 +24,6 @@ from .run import (
     pass_total,
     rebuild_before_pass,
 )
-
-MAX_VARIATIONS = 16
 
 
 @dataclass(frozen=True)
@@ -54,8 +52,8 @@ class EditTarget:
 
 
 def check_scale(scale: int) -> None:
-    if int(scale) != scale or scale < 1:
-        raise ValueError(f"scale must be a whole number >= 1, got {scale}")
+    if isinstance(scale, bool) or int(scale) != scale or not 1 <= scale <= MAX_SCALE:
+        raise ValueError(f"scale must be a whole number in 1..{MAX_SCALE}, got {scale}")
 
 
 def check_run(model: LoadedModel, sampler: SamplerConfig, variations: int) -> None:
@@ -97,8 +95,8 @@ def plan_edit(
             feather = default_feather(model.image_size, scale)
         else:
             feather = seamless_feather(model.f * scale)
-    if feather < 0:
-        raise ValueError(f"feather must be >= 0 px, got {feather}")
+    if not 0 <= feather <= MAX_FEATHER:
+        raise ValueError(f"feather must be in 0..{MAX_FEATHER} px, got {feather}")
     sampler = sampler.replace(
         start_iter=editing.editing_start_iter(sampler.steps, sampler.start_iter)
     )
