@@ -8,56 +8,35 @@ codebook usage are evaluated every ``eval_every`` steps.
 
 Outputs in OUT/tokenizer/: tokenizer.safetensors (final weights + config), state.pt
 (resumable), status.json, metrics.jsonl.
+The loop around the steps (resume, budget, logging, evals, checkpoints) is training.loop.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
+from functools import partial
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
 from torch import nn
 from torch.utils.data import DataLoader
 
-from maskgit_studio.engine.config import TokenizerConfig, config_from_dict, config_to_dict
+from maskgit_studio.engine.config import TokenizerConfig, config_from_dict
 from maskgit_studio.engine.vqgan import Tokenizer
 from training import distributed as D
 from training.discriminator import PatchDiscriminator
 from training.ema_vq import EMACodebook, flatten_latents
+from training.loop import StageSpec, StageSteps, read_weights, run_stage, save_weights
 from training.losses import (
     generator_adversarial_loss,
     hinge_discriminator_loss,
     reconstruction_terms,
 )
 from training.metrics import codebook_usage, psnr
-from training.progress import MetricsLog, Progress, report_train_step
-from training.recipes import recipe_json, tokenizer_config
-from training.run_state import (
-    STATE_FILE,
-    STATUS_FILE,
-    capture_rng,
-    ignore_stop_signals,
-    load_state,
-    read_json,
-    save_state,
-    seed_everything,
-    stop_on_signals,
-    write_json,
-)
-from training.stage import (
-    Budget,
-    CheckpointTimer,
-    EpochIndexed,
-    StepBatchSampler,
-    lr_factor,
-    open_dataset,
-    step_seed,
-)
-from training.warm_start import init_tokenizer_from, load_warm_start, warm_start_record
+from training.recipes import tokenizer_config
+from training.run_state import ignore_stop_signals
+from training.stage import EpochIndexed, StepBatchSampler, open_dataset, step_seed
+from training.warm_start import init_tokenizer_from
 
 log = logging.getLogger(__name__)
 
@@ -89,23 +68,16 @@ class _TrainForward(nn.Module):
 
 def save_tokenizer(path: Path, tokenizer: Tokenizer, info: dict) -> Path:
     """Write tokenizer weights + config (+ ``info``) as one .safetensors file, atomically."""
-    from training.run_state import atomic_write
-
-    tensors = {k: v.detach().cpu().contiguous() for k, v in tokenizer.state_dict().items()}
-    meta = {"config": json.dumps(config_to_dict(tokenizer.config)), "info": json.dumps(info)}
-    return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
+    return save_weights(path, tokenizer, info)
 
 
 def load_tokenizer(path: Path, device: str | torch.device = "cpu") -> tuple[Tokenizer, dict]:
     """(Tokenizer in eval mode, info dict) from a file written by ``save_tokenizer``."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"no trained tokenizer at {path}; run the tokenizer stage first")
-    with safe_open(str(path), framework="pt") as fh:
-        meta = fh.metadata()
-        state = {k: fh.get_tensor(k) for k in fh.keys()}
-    tokenizer = Tokenizer(config_from_dict(TokenizerConfig, json.loads(meta["config"])))
+    missing = f"no trained tokenizer at {path}; run the tokenizer stage first"
+    state, config, info = read_weights(path, missing)
+    tokenizer = Tokenizer(config_from_dict(TokenizerConfig, config))
     tokenizer.load_state_dict(state)
-    return tokenizer.to(device).eval(), json.loads(meta["info"])
+    return tokenizer.to(device).eval(), info
 
 
 @torch.no_grad()
@@ -134,14 +106,132 @@ def evaluate_tokenizer(
     return out
 
 
-def _is_complete(status: dict | None, cfg: dict) -> bool:
-    """Complete under the current budget (a larger budget reopens a finished stage)."""
-    if not status or not status.get("complete"):
-        return False
-    if status["step"] < cfg["steps"]:
-        limit = cfg["max_minutes"] * 60
-        return limit > 0 and status["elapsed_s"] >= limit
-    return True
+SPEC = StageSpec(STAGE, FINAL_FILE, unit="img", headline="psnr", log=log)
+
+
+class TokenizerSteps(StageSteps):
+    """The tokenizer's part of the training loop (``training.loop``): models, data, one step."""
+
+    def __init__(self, recipe: dict, out_dir: Path, ctx: D.DistContext) -> None:
+        self.recipe, self.out_dir, self.ctx = recipe, out_dir, ctx
+        self.cfg = cfg = recipe["tokenizer"]
+        device = ctx.device
+        self.tokenizer = Tokenizer(tokenizer_config(recipe)).to(device)
+        self.ema = EMACodebook(
+            self.tokenizer.quantizer, cfg["ema_decay"], cfg["dead_code_threshold"]
+        )
+        self.disc = PatchDiscriminator(cfg["disc_channels"]).to(device)
+        self.params = [p for p in self.tokenizer.parameters() if p.requires_grad]
+        self.opt = torch.optim.AdamW(
+            self.params, lr=cfg["lr"], betas=(0.9, 0.99), weight_decay=cfg["weight_decay"]
+        )
+        self.disc_opt = torch.optim.AdamW(
+            self.disc.parameters(), lr=cfg["disc_lr"], betas=(0.5, 0.9)
+        )
+        self.weights = {k: cfg[k] for k in RECON_TERMS}
+        self.vectors_per_step = cfg["batch_size"] * self.tokenizer.config.grid_size**2
+
+    def state_dict(self) -> dict:
+        return {
+            "tokenizer": self.tokenizer.state_dict(),
+            "ema": self.ema.state_dict(),
+            "discriminator": self.disc.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "disc_optimizer": self.disc_opt.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.tokenizer.load_state_dict(state["tokenizer"])
+        self.ema.load_state_dict(state["ema"])
+        self.disc.load_state_dict(state["discriminator"])
+        self.opt.load_state_dict(state["optimizer"])
+        self.disc_opt.load_state_dict(state["disc_optimizer"])
+
+    def warm_start(self, bundle: dict) -> None:
+        init_tokenizer_from(self.tokenizer, bundle)
+        self.ema.init_from_codebook(self.vectors_per_step)
+
+    def prepare(self, step: int) -> None:
+        recipe, ctx = self.recipe, self.ctx
+        self.model = D.wrap(_TrainForward(self.tokenizer), ctx)
+        self.dmodel = D.wrap(self.disc, ctx)
+        self.dataset = open_dataset(recipe, train=True, cache_dir=self.out_dir / "cache")
+        count = recipe["data"]["held_out"]
+        held = open_dataset(recipe, train=False, length=count)
+        self.held_images = torch.stack([held[i][0] for i in range(count)])
+        workers = recipe["data"]["workers"]
+        loader = DataLoader(
+            EpochIndexed(self.dataset),
+            batch_sampler=StepBatchSampler(
+                recipe["seed"], len(self.dataset), self.cfg["batch_size"], step, ctx
+            ),
+            num_workers=workers,
+            prefetch_factor=4 if workers else None,
+            worker_init_fn=ignore_stop_signals,
+        )
+        self.tokenizer.train()
+        self.batches = iter(loader)
+
+    def train_step(self, step: int, lr: float) -> dict:
+        cfg, ctx, ema, disc = self.cfg, self.ctx, self.ema, self.disc
+        seed = self.recipe["seed"]
+        images, _ = next(self.batches)
+        torch.manual_seed(step_seed(seed, step, ctx.rank))
+        images = images.to(ctx.device, non_blocking=True)
+        if cfg["flip"]:
+            flip = torch.rand(images.shape[0]) < 0.5
+            images[flip] = images[flip].flip(-1)
+        for group in self.opt.param_groups:
+            group["lr"] = lr
+        quantize = step >= cfg["quantize_start"]
+        if quantize and not ema.initialized:
+            _kmeans_init(
+                self.recipe, self.tokenizer, ema, self.dataset, ctx, self.vectors_per_step, step
+            )
+
+        recon, z, indices, commitment = self.model(images, quantize)
+        terms = reconstruction_terms(recon, images, self.weights)
+        loss = sum(self.weights[k] * v for k, v in terms.items()) + cfg["commitment"] * commitment
+        adversarial = cfg["adversarial"] > 0 and step >= cfg["adversarial_start"]
+        if adversarial:
+            disc.requires_grad_(False)  # the generator pass must not touch D's grads
+            terms["g_adv"] = generator_adversarial_loss(disc(recon))
+            disc.requires_grad_(True)
+            loss = loss + cfg["adversarial"] * terms["g_adv"]
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg["grad_clip"] > 0:
+            nn.utils.clip_grad_norm_(self.params, cfg["grad_clip"])
+        self.opt.step()
+
+        if quantize:
+            flat = flatten_latents(z.detach())
+            ema.update(flat, indices.flatten(), ctx)
+            if cfg["dead_code_every"] and step % cfg["dead_code_every"] == 0:
+                gen = torch.Generator().manual_seed(step_seed(seed, step, salt=1))
+                ema.reset_dead(flat, gen, ctx)
+        if adversarial:
+            logits = self.dmodel(torch.cat([images, recon.detach()]))
+            real, fake = logits.chunk(2)
+            terms["d_loss"] = hinge_discriminator_loss(real, fake)
+            self.disc_opt.zero_grad(set_to_none=True)
+            terms["d_loss"].backward()
+            self.disc_opt.step()
+        terms["commit"] = commitment
+        terms["loss"] = loss
+        shown = {k: v.detach() for k, v in terms.items()} | {"lr": lr}
+        if ema.initialized:  # cumulative dead-code resets: flat once the codebook settles
+            shown["resets"] = ema.total_resets
+        return shown
+
+    def evaluate(self, step: int) -> dict[str, float]:
+        out = evaluate_tokenizer(self.tokenizer, self.held_images, self.ema.initialized)
+        out["alive"] = self.ema.alive_fraction()
+        log.info("tokenizer eval @%d: %s", step, _fmt(out))
+        return out
+
+    def save_final(self, path: Path, info: dict) -> None:
+        save_tokenizer(path, self.tokenizer, info)
 
 
 def train_tokenizer(
@@ -161,192 +251,9 @@ def train_tokenizer(
         restart: discard an existing checkpoint of this stage first.
     """
     ctx = ctx or D.init_distributed(recipe["device"])
-    cfg = recipe["tokenizer"]
-    stage_dir = Path(out_dir) / STAGE
-    if restart and ctx.is_main and stage_dir.exists():
-        shutil.rmtree(stage_dir)
-    D.barrier(ctx)
-    status = read_json(stage_dir / STATUS_FILE)
-    if _is_complete(status, cfg) and (stage_dir / FINAL_FILE).is_file():
-        log.info("tokenizer stage already complete (step %d); skipping", status["step"])
-        return status
-
-    seed = recipe["seed"]
-    seed_everything(seed)
-    device = ctx.device
-    tokenizer = Tokenizer(tokenizer_config(recipe)).to(device)
-    ema = EMACodebook(tokenizer.quantizer, cfg["ema_decay"], cfg["dead_code_threshold"])
-    disc = PatchDiscriminator(cfg["disc_channels"]).to(device)
-    params = [p for p in tokenizer.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(
-        params, lr=cfg["lr"], betas=(0.9, 0.99), weight_decay=cfg["weight_decay"]
-    )
-    disc_opt = torch.optim.AdamW(disc.parameters(), lr=cfg["disc_lr"], betas=(0.5, 0.9))
-
-    state = load_state(stage_dir / STATE_FILE)
-    step, elapsed, warm = 0, 0.0, None
-    if state is not None:
-        tokenizer.load_state_dict(state["tokenizer"])
-        ema.load_state_dict(state["ema"])
-        disc.load_state_dict(state["discriminator"])
-        opt.load_state_dict(state["optimizer"])
-        disc_opt.load_state_dict(state["disc_optimizer"])
-        step, elapsed = int(state["step"]), float(state["elapsed_s"])
-        warm = state.get("warm_start")
-        log.info("resuming tokenizer from step %d", step)
-    elif cfg["init_from"]:
-        bundle = load_warm_start(cfg["init_from"])
-        init_tokenizer_from(tokenizer, bundle)
-        ema.init_from_codebook(cfg["batch_size"] * tokenizer.config.grid_size**2)
-        warm = warm_start_record(bundle)
-
-    model, dmodel = D.wrap(_TrainForward(tokenizer), ctx), D.wrap(disc, ctx)
-    dataset = open_dataset(recipe, train=True, cache_dir=Path(out_dir) / "cache")
-    held = open_dataset(recipe, train=False, length=recipe["data"]["held_out"])
-    held_images = torch.stack([held[i][0] for i in range(recipe["data"]["held_out"])])
-    workers = recipe["data"]["workers"]
-    loader = DataLoader(
-        EpochIndexed(dataset),
-        batch_sampler=StepBatchSampler(seed, len(dataset), cfg["batch_size"], step, ctx),
-        num_workers=workers,
-        prefetch_factor=4 if workers else None,
-        worker_init_fn=ignore_stop_signals,
-    )
-    gb = cfg["batch_size"]
-    budget = Budget(cfg["steps"], cfg["max_minutes"], elapsed)
-    progress = Progress(STAGE, cfg["steps"], gb, "img", budget.max_seconds)
-    metrics = MetricsLog(stage_dir / "metrics.jsonl", step, enabled=ctx.is_main)
-    timer = CheckpointTimer(cfg["checkpoint_every"], cfg["checkpoint_minutes"])
-    weights = {k: cfg[k] for k in RECON_TERMS}
-    tokens_per_image = tokenizer.config.grid_size**2
-    last_eval: dict[str, float] = dict((status or {}).get("metrics", {}))
-    eval_step = -1
-
-    def checkpoint() -> None:
-        if ctx.is_main:
-            save_state(
-                stage_dir / STATE_FILE,
-                {
-                    "tokenizer": tokenizer.state_dict(),
-                    "ema": ema.state_dict(),
-                    "discriminator": disc.state_dict(),
-                    "optimizer": opt.state_dict(),
-                    "disc_optimizer": disc_opt.state_dict(),
-                    "step": step,
-                    "elapsed_s": budget.elapsed(),
-                    "rng": capture_rng(),
-                    "recipe": recipe_json(recipe),
-                    "data_position": step * gb,
-                    "warm_start": warm,
-                },
-            )
-        timer.mark()
-
-    def run_eval() -> None:
-        nonlocal last_eval, eval_step
-        eval_step = step
-        if ctx.is_main:
-            last_eval = evaluate_tokenizer(tokenizer, held_images, ema.initialized)
-            last_eval["alive"] = ema.alive_fraction()
-            metrics.write({"step": step, "kind": "eval", **last_eval})
-            log.info("tokenizer eval @%d: %s", step, _fmt(last_eval))
-
-    tokenizer.train()
-    progress.start(step)
-    reason = None
-    with stop_on_signals() as stop:
-        batches = iter(loader)
-        while True:
-            reason = budget.finished(step) or stop.reason
-            if stop_at_step is not None and step >= stop_at_step:
-                reason = reason or "stop_at_step"
-            if D.any_rank(reason is not None, ctx):
-                reason = reason or "another rank stopped"
-                break
-            images, _ = next(batches)
-            torch.manual_seed(step_seed(seed, step, ctx.rank))
-            images = images.to(device, non_blocking=True)
-            if cfg["flip"]:
-                flip = torch.rand(images.shape[0]) < 0.5
-                images[flip] = images[flip].flip(-1)
-            lr_scale = lr_factor(
-                step, cfg["warmup_steps"], budget.progress(step), cfg["final_lr_fraction"]
-            )
-            for group in opt.param_groups:
-                group["lr"] = cfg["lr"] * lr_scale
-            quantize = step >= cfg["quantize_start"]
-            if quantize and not ema.initialized:
-                _kmeans_init(recipe, tokenizer, ema, dataset, ctx, gb * tokens_per_image, step)
-
-            recon, z, indices, commitment = model(images, quantize)
-            terms = reconstruction_terms(recon, images, weights)
-            loss = sum(weights[k] * v for k, v in terms.items()) + cfg["commitment"] * commitment
-            adversarial = cfg["adversarial"] > 0 and step >= cfg["adversarial_start"]
-            if adversarial:
-                disc.requires_grad_(False)  # the generator pass must not touch D's grads
-                terms["g_adv"] = generator_adversarial_loss(disc(recon))
-                disc.requires_grad_(True)
-                loss = loss + cfg["adversarial"] * terms["g_adv"]
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg["grad_clip"] > 0:
-                nn.utils.clip_grad_norm_(params, cfg["grad_clip"])
-            opt.step()
-
-            if quantize:
-                flat = flatten_latents(z.detach())
-                ema.update(flat, indices.flatten(), ctx)
-                if cfg["dead_code_every"] and step % cfg["dead_code_every"] == 0:
-                    gen = torch.Generator().manual_seed(step_seed(seed, step, salt=1))
-                    ema.reset_dead(flat, gen, ctx)
-            if adversarial:
-                logits = dmodel(torch.cat([images, recon.detach()]))
-                real, fake = logits.chunk(2)
-                terms["d_loss"] = hinge_discriminator_loss(real, fake)
-                disc_opt.zero_grad(set_to_none=True)
-                terms["d_loss"].backward()
-                disc_opt.step()
-            terms["commit"] = commitment.detach()
-            terms["loss"] = loss.detach()
-            step += 1
-
-            if step % cfg["log_every"] == 0 or step == 1:
-                shown = {k: float(v.detach()) for k, v in terms.items()}
-                shown["lr"] = cfg["lr"] * lr_scale
-                if ema.initialized:  # cumulative dead-code resets: flat once the codebook settles
-                    shown["resets"] = ema.total_resets
-                report_train_step(
-                    progress, metrics, log, ctx.is_main, step, budget.elapsed(), shown
-                )
-            if cfg["eval_every"] and step % cfg["eval_every"] == 0:
-                run_eval()
-            if timer.due(step):
-                checkpoint()
-
-    complete = reason in ("steps", "time limit")
-    if eval_step != step and (complete or last_eval.get("psnr") is None):
-        run_eval()
-    checkpoint()
-    status = {
-        "stage": STAGE,
-        "step": step,
-        "steps": cfg["steps"],
-        "complete": complete,
-        "reason": reason,
-        "elapsed_s": budget.elapsed(),
-        "metrics": last_eval,
-        "img_per_s": progress.rate,
-    }
-    if ctx.is_main:
-        if complete:
-            info = {"step": step, "metrics": last_eval, "recipe": recipe["name"]}
-            if warm:
-                info["warm_start"] = warm
-            save_tokenizer(stage_dir / FINAL_FILE, tokenizer, info)
-        write_json(stage_dir / STATUS_FILE, status)
-    D.barrier(ctx)
-    log.info("tokenizer stage stopped at step %d (%s)", step, reason)
-    return status
+    out_dir = Path(out_dir)
+    build = partial(TokenizerSteps, recipe, out_dir, ctx)
+    return run_stage(SPEC, build, recipe, out_dir, ctx, stop_at_step, restart)
 
 
 def _kmeans_init(recipe, tokenizer, ema, dataset, ctx, vectors_per_step, step) -> None:

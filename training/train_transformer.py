@@ -10,46 +10,32 @@ Tokens live in memory (from the pretokenize stage), so data loading costs nothin
 
 Outputs in OUT/transformer/: transformer.safetensors (EMA weights + config), state.pt,
 status.json, metrics.jsonl.
+The loop around the steps (resume, budget, logging, evals, checkpoints) is training.loop.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import logging
-import shutil
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
 from torch import nn
 
-from maskgit_studio.engine.config import TransformerConfig, config_from_dict, config_to_dict
+from maskgit_studio.engine.config import TransformerConfig, config_from_dict
 from maskgit_studio.engine.device import precision_context
 from maskgit_studio.engine.mask_schedule import num_masked_for_training
 from maskgit_studio.engine.transformer import MaskGitTransformer
 from training import distributed as D
 from training.edit_masks import edit_masks
+from training.loop import StageSpec, StageSteps, read_weights, run_stage, save_weights
 from training.losses import masked_token_loss
 from training.pretokenize import load_tokens
-from training.progress import MetricsLog, Progress, report_train_step
-from training.recipes import recipe_json, transformer_config
-from training.run_state import (
-    STATE_FILE,
-    STATUS_FILE,
-    atomic_write,
-    capture_rng,
-    load_state,
-    read_json,
-    save_state,
-    seed_everything,
-    stop_on_signals,
-    write_json,
-)
-from training.stage import Budget, CheckpointTimer, global_batch_indices, lr_factor, step_seed
-from training.warm_start import init_transformer_from, load_warm_start, warm_start_record
+from training.recipes import transformer_config
+from training.stage import global_batch_indices, step_seed
+from training.warm_start import init_transformer_from
 
 log = logging.getLogger(__name__)
 
@@ -180,29 +166,113 @@ def evaluate_transformer(
 
 
 def save_transformer(path: Path, model: MaskGitTransformer, info: dict) -> Path:
-    tensors = {k: v.detach().cpu().float().contiguous() for k, v in model.state_dict().items()}
-    meta = {"config": json.dumps(config_to_dict(model.config)), "info": json.dumps(info)}
-    return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
+    """Write the weights (as float32) + config (+ ``info``) as one .safetensors file."""
+    return save_weights(path, model, info, torch.float32)
 
 
 def load_transformer(path: Path, device="cpu") -> tuple[MaskGitTransformer, dict]:
     """(MaskGitTransformer in eval mode, info dict) from a file written by save_transformer."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"no trained transformer at {path}; run the transformer stage")
-    with safe_open(str(path), framework="pt") as fh:
-        meta = fh.metadata()
-        state = {k: fh.get_tensor(k) for k in fh.keys()}
-    model = MaskGitTransformer(config_from_dict(TransformerConfig, json.loads(meta["config"])))
+    missing = f"no trained transformer at {path}; run the transformer stage"
+    state, config, info = read_weights(path, missing)
+    model = MaskGitTransformer(config_from_dict(TransformerConfig, config))
     model.load_state_dict(state)
-    return model.to(device).eval(), json.loads(meta["info"])
+    return model.to(device).eval(), info
 
 
-def _is_complete(status: dict | None, cfg: dict, fingerprint: str) -> bool:
-    if not status or not status.get("complete") or status.get("tokens") != fingerprint:
-        return False
-    if status["step"] < cfg["steps"]:
-        return cfg["max_minutes"] > 0 and status["elapsed_s"] >= cfg["max_minutes"] * 60
-    return True
+SPEC = StageSpec(STAGE, FINAL_FILE, unit="seq", headline="masked_ce", log=log)
+
+
+class TransformerSteps(StageSteps):
+    """The transformer's part of the training loop (``training.loop``): models, data, one step."""
+
+    def __init__(
+        self, recipe: dict, ctx: D.DistContext, train: dict, val: dict, fingerprint: str
+    ) -> None:
+        self.recipe, self.ctx, self.fingerprint = recipe, ctx, fingerprint
+        self.cfg = cfg = recipe["transformer"]
+        self.precision = training_precision(cfg["precision"], ctx.device)
+        meta = train["meta"]
+        self.config = config = transformer_config(recipe, len(meta["class_names"]))
+        if config.grid_size != meta["grid_size"] or config.codebook_size != meta["codebook_size"]:
+            raise ValueError("the tokens do not match the recipe's tokenizer (grid or codebook)")
+        self.model = MaskGitTransformer(config).to(ctx.device)
+        self.ema = copy.deepcopy(self.model).requires_grad_(False)
+        self.opt = torch.optim.AdamW(
+            _param_groups(self.model, cfg["weight_decay"]), lr=cfg["lr"], betas=(0.9, cfg["beta2"])
+        )
+        self.tokens = {"train": train, "val": val}
+
+    def state_dict(self) -> dict:
+        return {
+            "model": self.model.state_dict(),
+            "ema": self.ema.state_dict(),
+            "optimizer": self.opt.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        if state.get("tokens") != self.fingerprint:
+            raise ValueError(
+                "the tokens changed since this transformer run started (tokenizer retrained?); "
+                "rerun with --restart to train the transformer from scratch"
+            )
+        self.model.load_state_dict(state["model"])
+        self.ema.load_state_dict(state["ema"])
+        self.opt.load_state_dict(state["optimizer"])
+
+    def warm_start(self, bundle: dict) -> None:
+        init_transformer_from([self.model, self.ema], bundle)
+
+    def prepare(self, step: int) -> None:
+        self.train_set, self.val_set = TokenSet(self.tokens["train"]), TokenSet(self.tokens["val"])
+        self.net = D.wrap(self.model, self.ctx)
+        self.ctx.local_batch(self.cfg["batch_size"])
+        self.model.train()
+
+    def train_step(self, step: int, lr: float) -> dict:
+        cfg, ctx, device = self.cfg, self.ctx, self.ctx.device
+        seed, gb = self.recipe["seed"], cfg["batch_size"]
+        torch.manual_seed(step_seed(seed, step, ctx.rank))  # dropout, masks, flips
+        idx = D.shard(global_batch_indices(seed, len(self.train_set), gb, step), ctx)
+        tokens, labels = self.train_set.batch(idx, cfg["flip_prob"])
+        ids, masked = mask_batch(
+            tokens,
+            labels,
+            self.config,
+            cfg["mask_schedule"],
+            cfg["class_dropout"],
+            edit_fraction=cfg["edit_mask_fraction"],
+        )
+        for group in self.opt.param_groups:
+            group["lr"] = lr
+        ids, tokens, masked = ids.to(device), tokens.to(device), masked.to(device)
+        with precision_context(device, self.precision):
+            logits = self.net(ids)[:, 1:, : self.config.codebook_size]
+        loss, acc = masked_token_loss(logits, tokens, masked, cfg["label_smoothing"])
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg["grad_clip"] > 0:
+            nn.utils.clip_grad_norm_(self.model.parameters(), cfg["grad_clip"])
+        self.opt.step()
+        update_ema(self.ema, self.model, cfg["ema_decay"], step)
+        return {"loss": loss.detach(), "acc": acc, "lr": lr}
+
+    def evaluate(self, step: int) -> dict[str, float]:
+        n, sched, precision = self.cfg["eval_sequences"], self.cfg["mask_schedule"], self.precision
+        out = evaluate_transformer(self.ema, self.val_set, n, sched, precision=precision)
+        raw = evaluate_transformer(self.model, self.val_set, n, sched, precision=precision)
+        out |= {"raw_masked_ce": raw["masked_ce"], "raw_masked_acc": raw["masked_acc"]}
+        log.info(
+            "transformer eval @%d (EMA): masked CE %.4f, acc %.4f (raw %.4f / %.4f)",
+            step,
+            out["masked_ce"],
+            out["masked_acc"],
+            raw["masked_ce"],
+            raw["masked_acc"],
+        )
+        return out
+
+    def save_final(self, path: Path, info: dict) -> None:
+        save_transformer(path, self.ema, info)
 
 
 def train_transformer(
@@ -217,169 +287,10 @@ def train_transformer(
     Args: as ``training.train_tokenizer.train_tokenizer``.
     """
     ctx = ctx or D.init_distributed(recipe["device"])
-    cfg = recipe["transformer"]
     out_dir = Path(out_dir)
-    stage_dir = out_dir / STAGE
-    if restart and ctx.is_main and stage_dir.exists():
-        shutil.rmtree(stage_dir)
-    D.barrier(ctx)
-    train_data, val_data = load_tokens(out_dir, "train"), load_tokens(out_dir, "val")
-    meta = train_data["meta"]
+    train, val = load_tokens(out_dir, "train"), load_tokens(out_dir, "val")
+    meta = train["meta"]
     fingerprint = f"{meta['tokenizer_sha256'][:16]}-{meta['counts'][0]}"
-    status = read_json(stage_dir / STATUS_FILE)
-    if _is_complete(status, cfg, fingerprint) and (stage_dir / FINAL_FILE).is_file():
-        log.info("transformer stage already complete (step %d); skipping", status["step"])
-        return status
-
-    seed, device = recipe["seed"], ctx.device
-    precision = training_precision(cfg["precision"], device)
-    seed_everything(seed)
-    config = transformer_config(recipe, len(meta["class_names"]))
-    if config.grid_size != meta["grid_size"] or config.codebook_size != meta["codebook_size"]:
-        raise ValueError("the tokens do not match the recipe's tokenizer (grid or codebook)")
-    model = MaskGitTransformer(config).to(device)
-    ema = copy.deepcopy(model).requires_grad_(False)
-    opt = torch.optim.AdamW(
-        _param_groups(model, cfg["weight_decay"]), lr=cfg["lr"], betas=(0.9, cfg["beta2"])
-    )
-    state = load_state(stage_dir / STATE_FILE)
-    step, elapsed, warm = 0, 0.0, None
-    if state is not None:
-        if state.get("tokens") != fingerprint:
-            raise ValueError(
-                "the tokens changed since this transformer run started (tokenizer retrained?); "
-                "rerun with --restart to train the transformer from scratch"
-            )
-        model.load_state_dict(state["model"])
-        ema.load_state_dict(state["ema"])
-        opt.load_state_dict(state["optimizer"])
-        step, elapsed = int(state["step"]), float(state["elapsed_s"])
-        warm = state.get("warm_start")
-        log.info("resuming transformer from step %d", step)
-    elif cfg["init_from"]:
-        bundle = load_warm_start(cfg["init_from"])
-        init_transformer_from([model, ema], bundle)
-        warm = warm_start_record(bundle)
-
-    train, val = TokenSet(train_data), TokenSet(val_data)
-    net = D.wrap(model, ctx)
-    gb, k = cfg["batch_size"], config.codebook_size
-    ctx.local_batch(gb)
-    budget = Budget(cfg["steps"], cfg["max_minutes"], elapsed)
-    progress = Progress(STAGE, cfg["steps"], gb, "seq", budget.max_seconds)
-    metrics = MetricsLog(stage_dir / "metrics.jsonl", step, enabled=ctx.is_main)
-    timer = CheckpointTimer(cfg["checkpoint_every"], cfg["checkpoint_minutes"])
-    last_eval: dict[str, float] = dict((status or {}).get("metrics", {}))
-    eval_step = -1
-
-    def checkpoint() -> None:
-        if ctx.is_main:
-            save_state(
-                stage_dir / STATE_FILE,
-                {
-                    "model": model.state_dict(),
-                    "ema": ema.state_dict(),
-                    "optimizer": opt.state_dict(),
-                    "step": step,
-                    "elapsed_s": budget.elapsed(),
-                    "rng": capture_rng(),
-                    "recipe": recipe_json(recipe),
-                    "tokens": fingerprint,
-                    "data_position": step * gb,
-                    "warm_start": warm,
-                },
-            )
-        timer.mark()
-
-    def run_eval() -> None:
-        nonlocal last_eval, eval_step
-        eval_step = step
-        if ctx.is_main:
-            n, sched = cfg["eval_sequences"], cfg["mask_schedule"]
-            last_eval = evaluate_transformer(ema, val, n, sched, precision=precision)
-            raw = evaluate_transformer(model, val, n, sched, precision=precision)
-            last_eval |= {"raw_masked_ce": raw["masked_ce"], "raw_masked_acc": raw["masked_acc"]}
-            metrics.write({"step": step, "kind": "eval", **last_eval})
-            log.info(
-                "transformer eval @%d (EMA): masked CE %.4f, acc %.4f (raw %.4f / %.4f)",
-                step,
-                last_eval["masked_ce"],
-                last_eval["masked_acc"],
-                raw["masked_ce"],
-                raw["masked_acc"],
-            )
-
-    model.train()
-    progress.start(step)
-    reason = None
-    with stop_on_signals() as stop:
-        while True:
-            reason = budget.finished(step) or stop.reason
-            if stop_at_step is not None and step >= stop_at_step:
-                reason = reason or "stop_at_step"
-            if D.any_rank(reason is not None, ctx):
-                reason = reason or "another rank stopped"
-                break
-            torch.manual_seed(step_seed(seed, step, ctx.rank))  # dropout, masks, flips
-            idx = D.shard(global_batch_indices(seed, len(train), gb, step), ctx)
-            tokens, labels = train.batch(idx, cfg["flip_prob"])
-            ids, masked = mask_batch(
-                tokens,
-                labels,
-                config,
-                cfg["mask_schedule"],
-                cfg["class_dropout"],
-                edit_fraction=cfg["edit_mask_fraction"],
-            )
-            lr = cfg["lr"] * lr_factor(
-                step, cfg["warmup_steps"], budget.progress(step), cfg["final_lr_fraction"]
-            )
-            for group in opt.param_groups:
-                group["lr"] = lr
-            ids, tokens, masked = ids.to(device), tokens.to(device), masked.to(device)
-            with precision_context(device, precision):
-                logits = net(ids)[:, 1:, :k]
-            loss, acc = masked_token_loss(logits, tokens, masked, cfg["label_smoothing"])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg["grad_clip"] > 0:
-                nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
-            opt.step()
-            update_ema(ema, model, cfg["ema_decay"], step)
-            step += 1
-
-            if step % cfg["log_every"] == 0 or step == 1:
-                shown = {"loss": float(loss.detach()), "acc": float(acc), "lr": lr}
-                report_train_step(
-                    progress, metrics, log, ctx.is_main, step, budget.elapsed(), shown
-                )
-            if cfg["eval_every"] and step % cfg["eval_every"] == 0:
-                run_eval()
-            if timer.due(step):
-                checkpoint()
-
-    complete = reason in ("steps", "time limit")
-    if eval_step != step and (complete or "masked_ce" not in last_eval):
-        run_eval()
-    checkpoint()
-    status = {
-        "stage": STAGE,
-        "step": step,
-        "steps": cfg["steps"],
-        "complete": complete,
-        "reason": reason,
-        "elapsed_s": budget.elapsed(),
-        "metrics": last_eval,
-        "seq_per_s": progress.rate,
-        "tokens": fingerprint,
-    }
-    if ctx.is_main:
-        if complete:
-            info = {"step": step, "metrics": last_eval, "recipe": recipe["name"]}
-            if warm:
-                info["warm_start"] = warm
-            save_transformer(stage_dir / FINAL_FILE, ema, info)
-        write_json(stage_dir / STATUS_FILE, status)
-    D.barrier(ctx)
-    log.info("transformer stage stopped at step %d (%s)", step, reason)
-    return status
+    build = partial(TransformerSteps, recipe, ctx, train, val, fingerprint)
+    identity = {"tokens": fingerprint}
+    return run_stage(SPEC, build, recipe, out_dir, ctx, stop_at_step, restart, identity)
