@@ -74,6 +74,15 @@ def _check_bool(config: Any, name: str) -> None:
         raise ValueError(f"{name} must be true or false, not {getattr(config, name)!r}")
 
 
+def _check_size(config: Any, what: str) -> None:
+    estimate = config.parameter_estimate()
+    if estimate > MAX_PARAMETERS:
+        raise ValueError(
+            f"this {what} would have about {estimate / 1e9:.0f} billion parameters "
+            f"(at most {MAX_PARAMETERS / 1e9:.0f} billion)"
+        )
+
+
 def _check_str(config: Any, name: str, choices: tuple[str, ...]) -> None:
     value = getattr(config, name)
     if not isinstance(value, str) or value not in choices:
@@ -156,11 +165,7 @@ class TokenizerConfig:
             raise ValueError(
                 f"{self.grid_size} tokens per side is over {MODEL_LIMITS['grid_size']}"
             )
-        if self.parameter_estimate() > MAX_PARAMETERS:
-            raise ValueError(
-                f"this tokenizer would have about {self.parameter_estimate() / 1e9:.0f} billion "
-                f"parameters (at most {MAX_PARAMETERS / 1e9:.0f} billion)"
-            )
+        _check_size(self, "tokenizer")
 
     def parameter_estimate(self) -> int:
         """An upper estimate of the parameter count (encoder + decoder + codebook), from the
@@ -225,11 +230,7 @@ class TransformerConfig:
             raise ValueError(
                 f"hidden_size {self.hidden_size} is not divisible by num_heads {self.num_heads}"
             )
-        if self.parameter_estimate() > MAX_PARAMETERS:
-            raise ValueError(
-                f"this transformer would have about {self.parameter_estimate() / 1e9:.0f} billion "
-                f"parameters (at most {MAX_PARAMETERS / 1e9:.0f} billion)"
-            )
+        _check_size(self, "transformer")
 
     def parameter_estimate(self) -> int:
         """An upper estimate of the parameter count, from the config alone."""

@@ -6,36 +6,7 @@ torch), so the editor reads masks and project images with exactly the same code.
 
 from __future__ import annotations
 
-from ..image_io import (
-    DECODE_ERRORS,
-    FORMAT_NAMES,
-    MAX_FILE_BYTES,
-    MAX_PIXELS,
-    SUPPORTED_FORMATS,
-    frames_writer,
-    image_writer,
-    load_image,
-    load_mask,
-    mask_from_image,
-    open_image,
-    save_frames,
-    save_image,
-    to_rgb_array,
-)
+from .. import image_io
+from ..image_io import *  # noqa: F403 - this module is image_io under the engine's name
 
-__all__ = [
-    "DECODE_ERRORS",
-    "FORMAT_NAMES",
-    "MAX_FILE_BYTES",
-    "MAX_PIXELS",
-    "SUPPORTED_FORMATS",
-    "frames_writer",
-    "image_writer",
-    "load_image",
-    "load_mask",
-    "mask_from_image",
-    "open_image",
-    "save_frames",
-    "save_image",
-    "to_rgb_array",
-]
+__all__ = list(image_io.__all__)
