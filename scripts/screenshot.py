@@ -9,7 +9,8 @@ Scenes: "edit" paints a mask and draws a box (nothing run); "variations" runs an
 four variations and shows them pending with the step viewer filled; "running" grabs the live
 preview in the middle of a run; "outpaint" shows a pending canvas growth; "history" runs an
 inpaint, keeps it, branches from one of its steps and runs again, so the History panel shows a
-tree and the Steps panel a branch with its parent's steps.
+tree and the Steps panel a branch with its parent's steps; "generate" makes a picture of a class
+on the blank canvas (with ``--gif``: every token appearing).
 ``--gif`` also records the canvas at every step of the last run (a live decode).
 Without --model the bundled default is used; without one, a random-weight model with the
 default recipe's architecture is built (its pictures are noise, but every widget is real).
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scene",
         default="variations",
-        choices=["edit", "variations", "running", "outpaint", "history"],
+        choices=["edit", "variations", "running", "outpaint", "history", "generate"],
     )
     parser.add_argument("--size", default="1440x900")
     parser.add_argument("--gif", default=None, help="also record the last run's steps as a GIF")
@@ -115,16 +116,26 @@ def main(argv: list[str] | None = None) -> int:
     width, height = (int(v) for v in args.size.split("x"))
     window.resize(width, height)
     window.show()
-    window.start(image)
+    window.start(None if args.scene == "generate" else image)
     gate = threading.Event()
     frames: list[np.ndarray] = []
     paced = threading.Event()  # the worker waits for each step's frame (GIF recording)
     state = {"stage": 0, "code": 1}
 
     def stage() -> None:
-        if window.doc is None or window.doc.source is None or window.controller.busy:
-            QTimer.singleShot(50, stage)
-            return
+        blank = args.scene == "generate"
+        if window.doc is None or window.controller.busy or window.info is None:
+            return QTimer.singleShot(50, stage)
+        if window.doc.source is None and not blank:
+            return QTimer.singleShot(50, stage)
+        if blank:
+            window.params.steps.setValue(12)
+            window.params.class_picker.set_class(0)
+            window.controller.step.connect(on_step)
+            window.run_current()
+            if args.gif:
+                window.controller.job.worker.step.connect(pace, Qt.ConnectionType.DirectConnection)
+            return QTimer.singleShot(200, wait_done)
         doc = window.doc
         rows, cols = doc.grid_shape
         window.canvas.fit()
@@ -202,8 +213,11 @@ def main(argv: list[str] | None = None) -> int:
         paced.set()
 
     def canvas_frame() -> np.ndarray:
-        """The canvas (the live decode), at most 720 px wide to keep the GIF small."""
-        picture = Image.fromarray(to_array(window.canvas.grab().toImage()))
+        """The picture on the canvas (the live decode), at most 720 px wide."""
+        canvas = window.canvas
+        shown = canvas.mapFromScene(canvas.image_item.sceneBoundingRect()).boundingRect()
+        area = shown.adjusted(-8, -8, 8, 8).intersected(canvas.viewport().rect())
+        picture = Image.fromarray(to_array(canvas.viewport().grab(area).toImage()))
         if picture.width > 720:
             picture = picture.resize((720, round(picture.height * 720 / picture.width)))
         return np.asarray(picture)

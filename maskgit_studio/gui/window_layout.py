@@ -46,7 +46,7 @@ def build_docks(
         menu.addAction(dock.toggleViewAction())
         docks[name] = dock
     window.splitDockWidget(docks["history"], docks["steps"], Qt.Orientation.Horizontal)
-    window.resizeDocks([docks["history"], docks["steps"]], [390, 1000], Qt.Orientation.Horizontal)
+    window.resizeDocks([docks["history"], docks["steps"]], [430, 1000], Qt.Orientation.Horizontal)
     return docks
 
 
