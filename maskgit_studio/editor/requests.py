@@ -42,9 +42,12 @@ def plan_request(doc: Document, selected_box: int | None = None) -> EditRequest:
         )
     if selected_box is not None and 0 <= selected_box < len(doc.boxes):
         return EditRequest("edit_box", selected_box, f"Box edit: regenerate box {selected_box + 1}")
-    count = int(doc.mask.sum())
+    count = int(doc.selection_cells().sum())
     if count:
-        return EditRequest("inpaint", None, f"Inpaint: regenerate {count} masked cells")
+        what = f"{count} masked cells"
+        if doc.pixels is not None:
+            what = f"the painted pixels (in {count} cells)"
+        return EditRequest("inpaint", None, f"Inpaint: regenerate {what}")
     if doc.is_blank:
         return EditRequest("generate", None, "Generate an image of the chosen class")
     return EditRequest("generate", None, "Generate a new image (replaces the canvas)")

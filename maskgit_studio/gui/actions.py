@@ -13,11 +13,21 @@ from typing import Any, NamedTuple
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QLabel, QMenu, QMenuBar, QSlider, QSpinBox, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QLabel,
+    QMenu,
+    QMenuBar,
+    QSlider,
+    QSpinBox,
+    QToolBar,
+    QWidget,
+)
 
 from maskgit_studio.editor import Document
 
 from .tools import BrushSize, Tool
+from .tools.brush import MAX_BRUSH_PX
 
 Keys = QKeySequence.StandardKey
 Shortcut = Any  # a QKeySequence.StandardKey, a Qt.Key, a string, or a list of them
@@ -91,6 +101,8 @@ class Toolbar(NamedTuple):
     bar: QToolBar
     size_spin: QSpinBox
     opacity_slider: QSlider
+    snap_box: QCheckBox | None = None
+    px_spin: QSpinBox | None = None
 
 
 def make_action(parent: QWidget, spec: ActionSpec, slot: Callable | None) -> QAction:
@@ -185,7 +197,30 @@ def build_toolbar(
     size_spin.setValue(brush_size.value)
     size_spin.valueChanged.connect(brush_size.set)
     brush_size.changed.connect(size_spin.setValue)
-    bar.addWidget(size_spin)
+    size_action = bar.addWidget(size_spin)
+    px_spin = QSpinBox(suffix=" px", minimum=1, maximum=MAX_BRUSH_PX)
+    px_spin.setToolTip("Round brush diameter in picture pixels ([ and ], or Ctrl+wheel)")
+    px_spin.setValue(brush_size.px)
+    px_spin.valueChanged.connect(brush_size.set_px)
+    brush_size.px_changed.connect(px_spin.setValue)
+    snap = QCheckBox("Snap to cells")
+    snap.setToolTip(
+        "On: the brush paints whole token cells. Off: a round brush paints pixels; the cells it "
+        "touches are regenerated, but only the painted pixels take the result"
+    )
+    snap.setChecked(brush_size.snap)
+    snap.toggled.connect(brush_size.set_snap)
+    brush_size.snap_changed.connect(snap.setChecked)
+
+    px_action = bar.addWidget(px_spin)
+    bar.addWidget(snap)
+
+    def show_size(snapped: bool) -> None:  # a toolbar's widgets show through their actions
+        size_action.setVisible(snapped)
+        px_action.setVisible(not snapped)
+
+    brush_size.snap_changed.connect(show_size)
+    show_size(brush_size.snap)
     bar.addWidget(QLabel("  Mask "))
     opacity = QSlider(Qt.Orientation.Horizontal, minimum=5, maximum=100, value=45)
     opacity.setFixedWidth(110)
@@ -198,7 +233,7 @@ def build_toolbar(
     bar.addActions([a.undo, a.redo])
     bar.addSeparator()
     bar.addActions([a.generate, a.run])
-    return Toolbar(bar, size_spin, opacity)
+    return Toolbar(bar, size_spin, opacity, snap, px_spin)
 
 
 def enable_actions(

@@ -11,7 +11,13 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView
+from PySide6.QtWidgets import (
+    QGraphicsEllipseItem,
+    QGraphicsPixmapItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsView,
+)
 
 from maskgit_studio.editor import Document, Growth
 from maskgit_studio.editor import cells as cellmath
@@ -99,6 +105,10 @@ class Canvas(CanvasInput, QGraphicsView):
         self.cursor_item.setPen(pen)
         self.cursor_item.setZValue(8)
         self.cursor_item.setVisible(False)
+        self.round_cursor_item = QGraphicsEllipseItem()  # the round (pixel) brush
+        self.round_cursor_item.setPen(pen)
+        self.round_cursor_item.setZValue(8)
+        self.round_cursor_item.setVisible(False)
         for item in (self.image_item, self.preview_item, self.mask_item, self.ring_item):
             scene.addItem(item)
         scene.addItem(self.feather_item)
@@ -107,6 +117,7 @@ class Canvas(CanvasInput, QGraphicsView):
         scene.addItem(self.boxes_item)
         scene.addItem(self.hint_item)
         scene.addItem(self.cursor_item)
+        scene.addItem(self.round_cursor_item)
 
     # -- document binding ------------------------------------------------------------------
     def set_document(self, doc: Document | None) -> None:
@@ -172,7 +183,8 @@ class Canvas(CanvasInput, QGraphicsView):
         if doc is None or not show:
             self.mask_item.set_cells(None, 1)
         else:
-            self.mask_item.set_cells(doc.mask, doc.cell_size, size=(doc.shape[1], doc.shape[0]))
+            shown, unit = doc.mask_display()  # cells, or painted pixels
+            self.mask_item.set_cells(shown, unit, size=(doc.shape[1], doc.shape[0]))
         self.refresh_feather()
 
     def refresh_feather(self) -> None:
@@ -181,7 +193,7 @@ class Canvas(CanvasInput, QGraphicsView):
         doc = self.doc
         region = self.ring_item.cells if self.ring_item.shown else None
         if region is None and doc is not None:
-            region = doc.mask
+            region = doc.selection_cells()
         if doc is None or doc.pending is not None or not self.editable or region is None:
             self.feather_item.set_cells(None, 1)
             return
@@ -234,6 +246,15 @@ class Canvas(CanvasInput, QGraphicsView):
         c = self.doc.cell_size
         self.cursor_item.setRect(QRectF(c0 * c, r0 * c, (c1 - c0) * c, (r1 - r0) * c))
         self.cursor_item.setVisible(True)
+
+    def show_round_cursor(self, centre: tuple[float, float] | None, radius: float) -> None:
+        """The round brush's outline at document point ``centre`` (None hides it)."""
+        if self.doc is None or centre is None:
+            self.round_cursor_item.setVisible(False)
+            return
+        x, y = centre
+        self.round_cursor_item.setRect(QRectF(x - radius, y - radius, 2 * radius, 2 * radius))
+        self.round_cursor_item.setVisible(True)
 
     # -- live runs -------------------------------------------------------------------------
     def set_editable(self, editable: bool) -> None:

@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
             "fit": canvas.fit, "actual": lambda: canvas.set_zoom(1.0),
             "run": self.run_current, "generate": self.generate_class, "escape": self.escape,
             "accept": self.accept, "prev": lambda: self.browse(-1), "next": lambda: self.browse(1),
-            "smaller": lambda: size.set(size.value - 1), "bigger": lambda: size.set(size.value + 1),
+            "smaller": lambda: size.step(-1), "bigger": lambda: size.step(1),
             "shortcuts": self.help.show_shortcuts, "welcome": self.help.hint_again,
         }  # fmt: skip
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSlider,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -22,10 +23,18 @@ from PySide6.QtWidgets import (
 
 from maskgit_studio.engine.config import SCHEDULES, SamplerConfig
 from maskgit_studio.engine.results import ModelInfo
+from maskgit_studio.engine.session import Blend, EditOptions, default_context
 
 from .class_picker import ClassPicker
 
 MAX_SEED = 2**31 - 1
+# What Run does with a mask: (combo text, operation).
+MASK_OPERATIONS = (
+    ("Inpaint", "inpaint"),
+    ("Refine (image to image)", "refine"),
+    ("Remove object", "remove_object"),
+)
+BLENDS = (("Seamless", "poisson"), ("Alpha feather (official)", "alpha"))
 DOWNLOAD_PREFIX = "download:"  # model combo data of "Get ImageNet …" items
 
 
@@ -97,8 +106,50 @@ class ParamsPanel(QWidget):
         )
         self.feather.setSpecialValueText("auto")
         self.scale = _spin(
-            1, 64, 1, "How many picture pixels one cell covers: larger edits a larger area at once"
+            1,
+            64,
+            1,
+            "The brush grid: a cell is f × scale picture pixels, and at this scale the model's "
+            "output is enlarged scale times",
         )
+        self.fit_window = QCheckBox("Fit the window to each edit")
+        self.fit_window.setChecked(True)
+        self.fit_window.setToolTip(
+            "On: each edit is decoded at the smallest scale that holds it and some picture "
+            "around it, so a small edit on a big photo stays sharp. Off: edits use the working "
+            "scale."
+        )
+        self.scale_note = QLabel("")
+        self.scale_note.setWordWrap(True)
+        self.scale_note.setStyleSheet("color: #9aa0a8; font-size: 11px;")
+        self.context = _spin(
+            -1, 32, -1, "Cells of picture the model sees around an edit, on every side (auto: "
+            "the model's)",
+        )  # fmt: skip
+        self.context.setSpecialValueText("auto")
+        self.blend = QComboBox()
+        for text, mode in BLENDS:
+            self.blend.addItem(text, mode)
+        self.blend.setToolTip(
+            "Seamless: the result takes the picture's colours, grain and edges (gradient-domain "
+            "blend). Alpha feather: pasted with a soft edge, as the original MaskGIT did"
+        )
+        self.mask_operation = QComboBox()
+        for text, op in MASK_OPERATIONS:
+            self.mask_operation.addItem(text, op)
+        self.mask_operation.setToolTip(
+            "What Run does with the mask: redraw it, rework it (Refine: re-draw part of it, "
+            "keeping the rest), or fill it with background"
+        )
+        self.strength = QSlider(Qt.Orientation.Horizontal, minimum=5, maximum=100, value=50)
+        self.strength.setToolTip(
+            "Refine: how much of the masked area is redrawn (the parts the model finds least "
+            "likely first); 100 % = inpaint"
+        )
+        self.strength_label = QLabel("50 %")
+        self.strength.valueChanged.connect(lambda v: self.strength_label.setText(f"{v} %"))
+        self.mask_operation.currentIndexChanged.connect(self._operation_changed)
+        self._factor, self._grid = 16, 8
         self._guidance_ok = False
         self._build()
         self._current_model: str | None = None
@@ -109,7 +160,11 @@ class ParamsPanel(QWidget):
         )
         self.dice.clicked.connect(self.randomise_seed)
         self.scale.valueChanged.connect(self.scale_changed)
+        for signal in (self.scale.valueChanged, self.context.valueChanged):
+            signal.connect(self._update_scale_note)
+        self.fit_window.toggled.connect(self._update_scale_note)
         self.set_model_info(None)
+        self._operation_changed()
 
     def _build(self) -> None:
         model_box = QGroupBox("Model")
@@ -136,8 +191,17 @@ class ParamsPanel(QWidget):
         form.addRow(self.guidance_label, self.guidance)
         editing = QGroupBox("Editing")
         form = QFormLayout(editing)
+        form.addRow("Mask", self.mask_operation)
+        strength_row = QHBoxLayout()
+        strength_row.addWidget(self.strength, 1)
+        strength_row.addWidget(self.strength_label)
+        form.addRow("Strength", strength_row)
+        form.addRow("Blend", self.blend)
         form.addRow("Feather", self.feather)
         form.addRow("Working scale", self.scale)
+        form.addRow(self.fit_window)
+        form.addRow("Context", self.context)
+        form.addRow(self.scale_note)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         for box in (model_box, class_box, sampling, editing):
@@ -191,7 +255,10 @@ class ParamsPanel(QWidget):
         if info is None:
             self.info_label.setText("No model loaded")
             self.class_picker.set_classes([], False)
+            self._update_scale_note()
             return
+        self._factor, self._grid = info.downsample_factor, info.grid_size
+        self._update_scale_note()
         self.info_label.setText(
             f"{info.image_size} px, {info.grid_size}×{info.grid_size} tokens (f = "
             f"{info.downsample_factor}), {len(info.class_names)} classes, "
@@ -229,6 +296,42 @@ class ParamsPanel(QWidget):
             guidance_scale=self.guidance.value() if self._guidance_ok else 0.0,
             seed=self.seed.value(),
         )
+
+    def edit_options(self) -> EditOptions:
+        """Context, blend and the pixel-precise composite for the next edit."""
+        context = None if self.context.value() < 0 else self.context.value()
+        return EditOptions(context=context, blend=Blend(self.blend.currentData()))
+
+    def edit_scale(self, working_scale: int) -> int | None:
+        """The scale the next edit runs at: None (fitted to the edit) or the working scale."""
+        return None if self.fit_window.isChecked() else working_scale
+
+    def operation(self) -> str:
+        """What Run does with a mask: "inpaint", "refine" or "remove_object"."""
+        return self.mask_operation.currentData()
+
+    def refine_strength(self) -> float:
+        return self.strength.value() / 100.0
+
+    def _operation_changed(self, _index: int = 0) -> None:
+        refine = self.operation() == "refine"
+        self.strength.setEnabled(refine)
+        self.strength_label.setEnabled(refine)
+
+    def _update_scale_note(self, *_args) -> None:
+        """Say what a scale means: the cell size and how much the model's output is enlarged."""
+        s, f = self.scale.value(), self._factor
+        grid = f"Scale {s}: a cell is {f * s} px; the model's output is enlarged {s}×."
+        if self.fit_window.isChecked():
+            context = self.context.value()
+            if context < 0:
+                context = default_context(self._grid)
+            grid = (
+                f"The brush grid: {f * s} px cells (scale {s}). Each edit is decoded at the "
+                f"smallest scale that holds it and {context} cells around it (scale 1: "
+                f"{f} px cells, not enlarged)."
+            )
+        self.scale_note.setText(grid)
 
     def feather_px(self) -> int | None:
         return None if self.feather.value() < 0 else self.feather.value()

@@ -27,7 +27,8 @@ class RunView:
     """The run on show: its steps (for the step viewer) and, once finished, its result.
 
     Attributes:
-        kind: "generate" | "inpaint" | "outpaint" | "edit_box" | "branch".
+        kind: "generate" | "inpaint" | "refine" | "remove_object" | "outpaint" | "edit_box" |
+            "branch".
         offset: (dx, dy) of the current document inside the run's output.
         steps: every StepResult so far; a branch starts with its parent's steps up to the
             branch point (``prefix`` of them, of the variation it continues).
@@ -137,16 +138,30 @@ class RunController(QObject):
             "variations": params.variations.value(),
             "previews": True,
         }
-        edit = {"scale": doc.scale, "feather": params.feather_px()}
+        edit = {
+            "scale": params.edit_scale(doc.scale),
+            "feather": params.feather_px(),
+            "options": params.edit_options(),
+        }
         image, class_id = doc.image, params.current_class()
         offset, box_index = (0, 0), None
         session = self.session
-        run_class = class_id
+        run_class, kind = class_id, request.kind
         if request.kind == "generate":
             start = lambda: session.generate(class_id, **common)  # noqa: E731
         elif request.kind == "inpaint":
             mask = doc.pixel_mask()
-            start = lambda: session.inpaint(image, mask, class_id, **common, **edit)  # noqa: E731
+            kind = operation = params.operation()
+            if operation == "refine":
+                strength = params.refine_strength()
+                start = lambda: session.refine(  # noqa: E731
+                    image, mask, strength, "confidence", class_id, **common, **edit
+                )
+            elif operation == "remove_object":
+                run_class = None
+                start = lambda: session.remove_object(image, mask, **common, **edit)  # noqa: E731
+            else:
+                start = lambda: session.inpaint(image, mask, class_id, **common, **edit)  # noqa: E731
         elif request.kind == "outpaint":
             left, top, right, bottom = doc.growth.pixels(doc.cell_size)
             offset = (left, top)
@@ -160,9 +175,12 @@ class RunController(QObject):
             start = lambda: session.edit_box(image, box.xywh, box_class, **common, **edit)  # noqa: E731
         else:
             raise ValueError(f"unknown request {request.kind!r}")
-        view = RunView(request.kind, offset, box_index, class_id=run_class, seed=sampler.seed)
-        self._launch(view, start, f"run {request.kind.replace('_', ' ')}")
-        self.message.emit(f"{request.summary} (seed {sampler.seed})…")
+        view = RunView(kind, offset, box_index, class_id=run_class, seed=sampler.seed)
+        self._launch(view, start, f"run {kind.replace('_', ' ')}")
+        summary = request.summary
+        if kind != request.kind:  # a mask, refined or removed rather than inpainted
+            summary = summary.replace("Inpaint: regenerate", kind.replace("_", " ").capitalize())
+        self.message.emit(f"{summary} (seed {sampler.seed})…")
         return True
 
     def branch(

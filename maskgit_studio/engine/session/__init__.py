@@ -8,6 +8,9 @@ Inside, one job per module:
     downloads.py       the official models to download, and the download
 """
 
+from ..edit_options import REFINE_ORDERS, EditOptions
+from ..editing import default_context
+from ..editing_composite import BLEND_MODES, Blend
 from ..importers.download import DownloadCancelled, DownloadError
 from ..importers.official_download import DownloadProgress, OfficialModel
 from ..results import ModelInfo, RunResult, StepResult
@@ -16,7 +19,12 @@ from .jobs import MAX_VARIATIONS
 from .run import Run
 
 __all__ = [
+    "BLEND_MODES",
     "MAX_VARIATIONS",
+    "REFINE_ORDERS",
+    "Blend",
+    "EditOptions",
+    "default_context",
     "DownloadCancelled",
     "DownloadError",
     "DownloadProgress",
