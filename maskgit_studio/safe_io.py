@@ -135,15 +135,16 @@ def _fsync_folder(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_output(path: str | os.PathLike, mode: int | None = None) -> Iterator[Path]:
     """Yield a temp path next to ``path``; on success it replaces ``path`` atomically.
 
     Nothing is left behind if the block fails (disk full, permission denied, interrupted);
-    ``path`` is then unchanged.
+    ``path`` is then unchanged. ``mode``: the new file's permission bits (default:
+    :func:`output_mode`; app-private state such as autosaves passes 0o600).
     """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
-    mode = output_mode(target)
+    mode = output_mode(target) if mode is None else mode
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -159,13 +160,15 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     _fsync_folder(folder)
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
+def atomic_write(
+    path: str | os.PathLike, write: Callable[[BinaryIO], object], *, mode: int | None = None
+) -> Path:
     """Call ``write(handle)`` on a temp file, then move it over ``path`` (see atomic_output).
 
     Raises:
         OSError: from the file system (errno ENOSPC: disk full); ``path`` is unchanged.
     """
-    with atomic_output(path) as tmp, open(tmp, "wb") as handle:
+    with atomic_output(path, mode) as tmp, open(tmp, "wb") as handle:
         write(handle)
         handle.flush()
     return Path(path)

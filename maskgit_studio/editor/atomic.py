@@ -15,15 +15,18 @@ from typing import BinaryIO
 from ..safe_io import atomic_write as _atomic_write
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> None:
-    """Call ``write(file)`` on a temp file, then move it over ``path``.
+def atomic_write(
+    path: str | os.PathLike, write: Callable[[BinaryIO], None], *, mode: int | None = None
+) -> None:
+    """Call ``write(file)`` on a temp file, then move it over ``path`` (``mode``: the new
+    file's permission bits, default: the replaced file's, else the umask's).
 
     Raises:
         OSError: from the file system (errno ENOSPC for a full disk); ``path`` is unchanged.
     """
-    _atomic_write(path, write)
+    _atomic_write(path, write, mode=mode)
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` atomically."""
-    atomic_write(path, lambda handle: handle.write(data))
+    atomic_write(path, lambda handle: handle.write(data), mode=mode)

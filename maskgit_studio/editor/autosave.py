@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "maskgit-studio"
 MAX_LOCK_BYTES = 64 * 1024
+PRIVATE = 0o600  # autosaves hold the user's unsaved work: readable by the user only
 
 
 def state_dir() -> Path:
@@ -104,7 +105,7 @@ class Autosaver:
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = Path(folder) if folder is not None else state_dir()
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.session = f"{os.getpid()}-{int(time.time() * 1000)}"
         self.path = self.folder / f"{self.session}{PROJECT_SUFFIX}"
         self.lock = self.folder / f"{self.session}.lock"
@@ -120,7 +121,7 @@ class Autosaver:
             "project": project and str(project),
             "source": source and str(source),
         }
-        atomic_write_bytes(self.lock, json.dumps(info).encode())
+        atomic_write_bytes(self.lock, json.dumps(info).encode(), mode=PRIVATE)
 
     def save(self, doc: Document) -> bool:
         """Write ``doc`` unless this exact version was written already; True if written.
@@ -141,7 +142,7 @@ class Autosaver:
         Raises:
             OSError: the write failed; the previous autosave is intact.
         """
-        write_snapshot(snap, self.path, compress_level=1, cache=self._cache)
+        write_snapshot(snap, self.path, compress_level=1, cache=self._cache, mode=PRIVATE)
         self._write_lock(snap.project, snap.source)
 
     def close(self) -> None:

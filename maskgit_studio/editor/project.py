@@ -154,6 +154,7 @@ def write_snapshot(
     *,
     compress_level: int = 6,
     cache: PngCache | None = None,
+    mode: int | None = None,
 ) -> None:
     """Encode ``snap`` and write it to ``path`` atomically (safe in any thread).
 
@@ -177,7 +178,7 @@ def write_snapshot(
                 kind = zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
                 archive.writestr(name, data, compress_type=kind)
 
-    atomic_write(path, write)
+    atomic_write(path, write, mode=mode)
     log.info("wrote project %s (%d bytes of members)", path, sum(map(len, members.values())))
 
 

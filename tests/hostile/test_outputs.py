@@ -136,3 +136,15 @@ def test_full_disk_on_import_is_one_line_and_leaves_nothing(tmp_path):
     err = [line for line in proc.err.strip().splitlines() if not line.startswith("converting")]
     assert "Traceback" not in proc.err and len(err) == 1, proc.err
     assert list(dest.iterdir()) == []
+
+
+def test_autosaves_stay_private_whatever_the_umask(tmp_path):
+    """Unsaved work in the state folder is readable by its owner only."""
+    from maskgit_studio.editor import Autosaver
+
+    with umask(0o022):
+        saver = Autosaver(tmp_path / "autosave")
+        saver.save(Document(np.zeros((16, 16, 3), np.uint8), 8))
+    assert mode(saver.path) == 0o600 and mode(saver.lock) == 0o600
+    assert mode(tmp_path / "autosave") == 0o700
+    saver.close()
