@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .pixels import grow_pixels
+
 
 def grid_shape(height: int, width: int, cell: int) -> tuple[int, int]:
     """(rows, cols) of the grid covering an (height, width) image; partial cells count."""
@@ -202,18 +204,4 @@ def feather_ring(
     per_cell, reach = cell // unit, max(round(radius / unit), 1)
     fine = np.repeat(np.repeat(cells, per_cell, axis=0), per_cell, axis=1)
     fine = fine[: -(-height // unit), : -(-width // unit)]
-    return _dilate(fine, reach) & ~fine, int(unit)
-
-
-def _dilate(mask: np.ndarray, reach: int) -> np.ndarray:
-    """Square dilation by ``reach`` (separable running sums)."""
-    out = mask.astype(np.int32)
-    for axis in (0, 1):
-        n = out.shape[axis]
-        pad = [(0, 0), (0, 0)]
-        pad[axis] = (reach + 1, reach)
-        csum = np.cumsum(np.pad(out, pad), axis=axis)
-        hi = np.take(csum, np.arange(2 * reach + 1, 2 * reach + 1 + n), axis=axis)
-        lo = np.take(csum, np.arange(n), axis=axis)
-        out = hi - lo
-    return out > 0
+    return grow_pixels(fine, reach) & ~fine, int(unit)

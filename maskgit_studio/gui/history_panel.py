@@ -46,7 +46,7 @@ class HistoryPanel(QWidget):
         self.tree.setToolTip("Every run of this document; a branch sits under its parent")
         header = self.tree.header()
         header.setStretchLastSection(False)
-        for column, width in enumerate((150, 104, 96, 44)):  # a seed has up to 10 digits
+        for column, width in enumerate((160, 100, 92, 44)):  # a seed has up to 10 digits
             header.resizeSection(column, width)
         self.empty = QLabel(EMPTY_TEXT)
         self.empty.setWordWrap(True)

@@ -105,6 +105,7 @@ class StepViewer(QWidget):
         self.note = QLabel("")
         self.note.setStyleSheet("color: #9aa0a8; font-size: 11px;")
         self.note.setWordWrap(True)
+        self.note.setMinimumHeight(2 * self.note.fontMetrics().lineSpacing() + 2)  # two lines
         style = self.style()
         self._icons = (
             style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay),
@@ -338,8 +339,7 @@ class StepViewer(QWidget):
         if first.index > 0:
             parts.append(
                 f"Edits start at iteration {first.index + 1} of {first.total}: the picture "
-                "around the selection already settles what the first "
-                f"{first.index} would decide."
+                f"around the selection settles what the first {first.index} would."
             )
         if 0 < self.prefix < len(self.steps):
             parts.append(
