@@ -262,9 +262,7 @@ def judge_fd(cases, images: dict[str, list[np.ndarray]], changed: dict) -> dict:
     judge = bench_judge()
 
     def feats(arrays):
-        x = torch.stack(
-            [torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1) for a in arrays]
-        )
+        x = torch.stack([torch.from_numpy(np.array(a)).permute(2, 0, 1) for a in arrays])
         return judge.logits_and_features(x)[1].numpy()
 
     boxes = [edit_bbox(c.fill, c.fill, margin=48) for c in cases]
