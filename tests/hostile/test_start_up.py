@@ -47,7 +47,9 @@ def _errors(err: str) -> list[str]:
 @pytest.mark.parametrize("delay", [0.15, 0.4, 1.2])
 def test_ctrl_c_while_the_cli_starts(delay, tmp_path, tiny_bundle_path):
     done = _interrupt([_script("maskgit-studio"), "info", "--model", str(tiny_bundle_path)], delay, tmp_path)  # fmt: skip
-    if done.returncode == 0:
+    # On a fast or a busy machine the command can finish first, and the signal then lands in
+    # the interpreter's exit (-2, nothing printed): that is not start-up any more.
+    if done.returncode in (0, -signal.SIGINT) and "classes" in done.stdout:
         pytest.skip("finished before the signal arrived")
     assert done.returncode == 130, done.stderr[-3000:]
     assert "Traceback" not in done.stderr and len(_errors(done.stderr)) == 1, done.stderr[-3000:]
@@ -57,12 +59,15 @@ def test_ctrl_c_while_the_cli_starts(delay, tmp_path, tiny_bundle_path):
 def test_ctrl_c_while_the_studio_starts(delay, tmp_path, tiny_bundle_path):
     done = _interrupt([_script("maskgit-studio"), "--model", str(tiny_bundle_path)], delay, tmp_path)  # fmt: skip
     assert done.returncode == 130, done.stderr[-3000:]
-    assert "Traceback" not in done.stderr and len(_errors(done.stderr)) == 1, done.stderr[-3000:]
+    # at most one line: a window that was already open quits quietly
+    assert "Traceback" not in done.stderr and len(_errors(done.stderr)) <= 1, done.stderr[-3000:]
 
 
 @pytest.mark.parametrize("delay", [0.15, 0.8])
 def test_ctrl_c_while_training_starts(delay, tmp_path):
     argv = [_script("maskgit-train"), "tokenizer", "--recipe", "tiny", "--threads", "1", "--out", str(tmp_path / "run")]  # fmt: skip
     done = _interrupt(argv, delay, tmp_path)
+    if done.returncode == 0 and "tokenizer stage stopped" in done.stderr:
+        pytest.skip("the tiny stage finished before the signal arrived")
     assert done.returncode == 130, done.stderr[-3000:]
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
