@@ -82,9 +82,9 @@ PLANNED_DEFAULT = (
 OFFICIAL_256 = (TokenizerConfig(), TransformerConfig(dropout=0.0))
 
 
-def default_configs() -> tuple[TokenizerConfig, TransformerConfig, str]:
-    """The default model's configs and where they came from."""
-    bundled = model_store.bundled_model_path()
+def default_configs(model: str | None = None) -> tuple[TokenizerConfig, TransformerConfig, str]:
+    """The default model's configs (or ``model``'s, a bundle path) and where they came from."""
+    bundled = Path(model) if model else model_store.bundled_model_path()
     if bundled is not None:
         meta = read_metadata(bundled)
         return (
@@ -260,13 +260,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--matmul-n", type=int, default=2048)
     parser.add_argument("--out", default=None, help="JSON path (default: benchmarks/results/...)")
+    parser.add_argument(
+        "--model", default=None, help="take the 'default' config from this bundle (a new model)"
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
     load_at_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     peak = matmul_gflops(args.matmul_n, repeats=8)
-    tok, tr, source = default_configs()
+    tok, tr, source = default_configs(args.model)
     available = {"default": (tok, tr), "official256": OFFICIAL_256}
     rows = []
     for name in args.configs.split(","):
