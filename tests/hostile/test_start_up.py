@@ -24,10 +24,17 @@ def _script(name: str) -> str:
     return path
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(argv: list[str], delay: float, tmp_path: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen",
                MASKGIT_STUDIO_STATE=str(tmp_path / "state"), HOME=str(tmp_path))  # fmt: skip
-    proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    # A terminal delivers Ctrl-C to the program: start it with SIGINT's default disposition even
+    # if something in this test process left SIGINT ignored (children inherit SIG_IGN).
+    proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)  # fmt: skip
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     try:
