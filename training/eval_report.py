@@ -1,131 +1,14 @@
-"""The evaluation report: quality targets, the schedule-ablation summary, and the markdown.
+"""The evaluation report as markdown (and the one-line target texts the CLI prints).
 
 Pure functions over the JSON-ready result dict that ``training.evaluate`` builds, so the report
-can be re-rendered from a saved evaluate.json.
+can be re-rendered from a saved evaluate.json. The targets live in ``training.eval_targets``,
+the ablation summary in ``training.eval_ablation``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
-
-# The paper's Table 3 (ImageNet 256): best T per schedule, FID; "rank" orders by FID.
-PAPER_TABLE3 = {
-    "cosine": {"steps": 10, "fid": 6.06},
-    "square": {"steps": 10, "fid": 6.35},
-    "cubic": {"steps": 9, "fid": 7.26},
-    "linear": {"steps": 16, "fid": 7.51},
-    "exp": {"steps": 8, "fid": 7.89},
-    "sqrt": {"steps": 32, "fid": 12.33},
-    "log": {"steps": 60, "fid": 29.17},
-}
-# Table 3's schedules in the paper's row order, then arccos (not in the paper).
-ABLATION_SCHEDULES = ("exp", "cubic", "square", "cosine", "linear", "sqrt", "log", "arccos")
-
-
-def _get(result: dict, path: tuple[str, ...]) -> Any:
-    value: Any = result
-    for key in path:
-        if not isinstance(value, dict) or key not in value:
-            return None
-        value = value[key]
-    return value
-
-
-def _samples_below_reconstructions(result: dict) -> float | None:
-    """Points (as a fraction) by which samples' judge accuracy trails the reconstructions'."""
-    recon = _get(result, ("judge", "accuracy_reconstructions"))
-    samples = _get(result, ("class_conditional", "judge_accuracy"))
-    return None if recon is None or samples is None else recon - samples
-
-
-def _worst_class(result: dict) -> float | None:
-    per_class = _get(result, ("class_conditional", "per_class_accuracy")) or {}
-    return min(per_class.values()) if per_class else None
-
-
-@dataclass(frozen=True)
-class Target:
-    """A quality target: where its value is, which way is better, the goal and a floor."""
-
-    name: str
-    value: Callable[[dict], Any]
-    target: float
-    higher_is_better: bool = True
-    floor: float | None = None  # the least that is acceptable while the target is missed
-    unit: str = "%"  # how a value shows: "%" (a fraction as a percentage), "pts", "" (as is)
-
-
-def _at(*path: str) -> Callable[[dict], Any]:
-    return lambda result: _get(result, path)
-
-
-# Quality targets of the default model (issue 9). The judge's own accuracy on real natural and
-# independent-backdrop scenes says whether its verdicts on generated images can be trusted.
-TARGETS = (
-    Target("tokenizer PSNR (dB)", _at("tokenizer", "psnr"), 28.0, floor=26.0, unit=""),
-    Target("codebook usage", _at("tokenizer", "codebook_usage"), 0.90),
-    Target("edge energy of reconstructions", _at("tokenizer", "edge_energy"), 0.85),
-    Target(
-        "token-boundary gradient ratio, reconstructions",
-        _at("tokenizer", "boundary_ratio"),
-        1.2,
-        higher_is_better=False,
-        unit="",
-    ),
-    Target("judge accuracy, real held-out", _at("judge", "accuracy_real"), 0.95),
-    Target("judge accuracy, real independent-ground", _at("judge", "accuracy_independent"), 0.95),
-    Target("judge accuracy, class samples", _at("class_conditional", "judge_accuracy"), 0.95),
-    Target(
-        "class samples below reconstructions",
-        _samples_below_reconstructions,
-        0.02,
-        higher_is_better=False,
-        unit="pts",
-    ),
-    Target("worst class, class samples", _worst_class, 0.85),
-    Target("judge accuracy, centre-box inpainting", _at("inpainting", "judge_accuracy"), 0.90),
-    Target(
-        "FD(samples) / FD(reconstructions)",
-        _at("class_conditional", "fd_ratio"),
-        2.0,
-        higher_is_better=False,
-        unit="",
-    ),
-)
-
-
-def _meets(value: float, goal: float, higher_is_better: bool) -> bool:
-    return bool(value >= goal) if higher_is_better else bool(value <= goal)
-
-
-def check_targets(result: dict) -> list[dict]:
-    """One row per target: name, value (None if not measured), target, op, floor, met.
-
-    ``met`` is True / False (None when not measured); ``floor_met`` likewise for targets with
-    a floor (e.g. PSNR: target 28 dB, floor 26 dB).
-    """
-    rows = []
-    for t in TARGETS:
-        value = t.value(result)
-        if isinstance(value, float) and not math.isfinite(value):
-            value = None
-        met = None if value is None else _meets(value, t.target, t.higher_is_better)
-        row = {
-            "name": t.name,
-            "value": value,
-            "target": t.target,
-            "op": ">=" if t.higher_is_better else "<=",
-            "unit": t.unit,
-            "met": met,
-        }
-        if t.floor is not None:
-            row["floor"] = t.floor
-            row["floor_met"] = None if value is None else _meets(value, t.floor, t.higher_is_better)
-        rows.append(row)
-    return rows
 
 
 def target_status(row: dict) -> str:
@@ -150,76 +33,6 @@ def target_line(row: dict) -> str:
     """A check_targets row as one line, e.g. "codebook usage: 97.1% (target >= 90.0%) met"."""
     value = _in_unit(row["value"], row.get("unit", "%"))
     return f"{row['name']}: {value} (target {target_text(row)}) {target_status(row)}"
-
-
-def _ranks(values: list[float]) -> list[float]:
-    """Ranks 1..n (ties get their mean rank)."""
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    ranks = [0.0] * len(values)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
-
-
-def spearman(a: list[float], b: list[float]) -> float | None:
-    """Spearman rank correlation of two equal-length lists (None if undefined)."""
-    if len(a) != len(b) or len(a) < 2:
-        return None
-    ra, rb = _ranks(a), _ranks(b)
-    ma, mb = sum(ra) / len(ra), sum(rb) / len(rb)
-    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb, strict=True))
-    var = math.sqrt(sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb))
-    return None if var == 0 else cov / var
-
-
-def summarise_ablation(rows: list[dict]) -> dict:
-    """Best T per schedule (lowest FD) and how our ordering compares with Table 3.
-
-    Args:
-        rows: {"schedule", "steps", "fd", "judge_accuracy", ...} per (schedule, T).
-
-    Returns:
-        ``best``: per schedule {schedule, best_steps, fd, judge_accuracy, rank, paper_steps,
-        paper_fid, paper_rank}, sorted by our FD; ``rank_correlation``: Spearman correlation of
-        our best-FD ranking and the paper's FID ranking over the schedules in both.
-    """
-    best: dict[str, dict] = {}
-    for row in rows:
-        if row.get("fd") is None:
-            continue
-        current = best.get(row["schedule"])
-        if current is None or row["fd"] < current["fd"]:
-            best[row["schedule"]] = row
-    table = [
-        {
-            "schedule": name,
-            "best_steps": row["steps"],
-            "fd": row["fd"],
-            "judge_accuracy": row["judge_accuracy"],
-        }
-        for name, row in best.items()
-    ]
-    table.sort(key=lambda r: r["fd"])
-    our_ranks = _ranks([r["fd"] for r in table])
-    shared = [r for r in table if r["schedule"] in PAPER_TABLE3]
-    paper_ranks = _ranks([PAPER_TABLE3[r["schedule"]]["fid"] for r in shared])
-    paper_rank_of = {r["schedule"]: rk for r, rk in zip(shared, paper_ranks, strict=True)}
-    for row, rank in zip(table, our_ranks, strict=True):
-        paper = PAPER_TABLE3.get(row["schedule"])
-        row["rank"] = rank
-        row["paper_steps"] = paper["steps"] if paper else None
-        row["paper_fid"] = paper["fid"] if paper else None
-        row["paper_rank"] = paper_rank_of.get(row["schedule"])
-    correlation = spearman(
-        [r["fd"] for r in shared], [PAPER_TABLE3[r["schedule"]]["fid"] for r in shared]
-    )
-    return {"best": table, "rank_correlation": correlation}
 
 
 def _fmt(value: Any, digits: int = 2, percent: bool = False) -> str:
@@ -477,18 +290,3 @@ def _sampler_text(sampler: dict) -> str:
         f"choice temperature {sampler.get('choice_temperature')}, "
         f"guidance {sampler.get('guidance_scale')}"
     )
-
-
-__all__ = [
-    "ABLATION_SCHEDULES",
-    "PAPER_TABLE3",
-    "TARGETS",
-    "Target",
-    "check_targets",
-    "render_markdown",
-    "spearman",
-    "summarise_ablation",
-    "target_line",
-    "target_status",
-    "target_text",
-]

@@ -19,6 +19,7 @@ import torch
 from maskgit_studio.engine.checkpoint import ModelBundle
 from maskgit_studio.engine.config import SamplerConfig, config_to_dict
 from training import metrics
+from training.eval_ablation import ABLATION_SCHEDULES, summarise_ablation
 from training.eval_data import (
     ImageSet,
     dataset_identity,
@@ -33,7 +34,7 @@ from training.eval_generate import (
     inpaint_centre_box,
     reconstruct,
 )
-from training.eval_report import ABLATION_SCHEDULES, check_targets, summarise_ablation
+from training.eval_targets import check_targets
 from training.judge import Judge, JudgeSettings, cache_key, load_judge, save_judge, train_judge
 
 log = logging.getLogger(__name__)

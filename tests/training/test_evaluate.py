@@ -16,17 +16,11 @@ from maskgit_studio.engine.config import SamplerConfig
 from maskgit_studio.engine.transformer import MaskGitTransformer
 from maskgit_studio.engine.vqgan import Tokenizer
 from training.cli import main as cli_main
+from training.eval_ablation import spearman, summarise_ablation
 from training.eval_data import EVAL_OFFSET, held_out_sets, judge_training_set
 from training.eval_generate import blank_centre_box, centre_box_cells, inpaint_centre_box
-from training.eval_report import (
-    check_targets,
-    render_markdown,
-    spearman,
-    summarise_ablation,
-    target_line,
-    target_status,
-    target_text,
-)
+from training.eval_report import render_markdown, target_line, target_status, target_text
+from training.eval_targets import check_targets
 from training.evaluate import add_parser, options_from_args
 from training.judge import (
     JUDGE_SIZE,
