@@ -29,6 +29,28 @@ def _scale(scale: int | None, pick) -> int:
     return int(scale)
 
 
+def _image_and_mask(
+    image: np.ndarray, mask: np.ndarray, hint: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The checked (H, W, 3) image and its (H, W) bool mask; an empty mask says ``hint``."""
+    image = check_image(image)
+    check_mask(mask, image.shape[:2])
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        raise ValueError(f"the mask selects nothing: {hint}")
+    return image, mask
+
+
+def _region_scale(
+    model: LoadedModel, image: np.ndarray, mask: np.ndarray, scale: int | None, options: EditOptions
+) -> int:
+    """The user's scale, or the smallest that fits the masked region plus its context."""
+    return _scale(
+        scale,
+        lambda: editing.auto_scale(image.shape[:2], mask, model.f, model.grid, 0, options.context),
+    )
+
+
 def inpaint_target(
     model: LoadedModel,
     image: np.ndarray,
@@ -38,15 +60,8 @@ def inpaint_target(
     operation: str = "inpaint",
 ) -> tuple[EditTarget, int]:
     """The cells a (H, W) pixel mask touches regenerate; the mask's pixels take the result."""
-    image = check_image(image)
-    check_mask(mask, image.shape[:2])
-    mask = np.asarray(mask, dtype=bool)
-    if not mask.any():
-        raise ValueError("the mask selects nothing: paint the area to regenerate")
-    scale = _scale(
-        scale,
-        lambda: editing.auto_scale(image.shape[:2], mask, model.f, model.grid, 0, options.context),
-    )
+    image, mask = _image_and_mask(image, mask, "paint the area to regenerate")
+    scale = _region_scale(model, image, mask, scale, options)
     cells = editing.pixel_mask_to_cells(mask, model.f * scale)
     extra = {"masked_pixels": int(mask.sum())}
     return EditTarget(operation, image, image.copy(), mask, cells, extra=extra), scale
@@ -62,15 +77,8 @@ def remove_target(
     """An inpaint of the mask grown by ``REMOVE_GROW`` cells (a model with a null class only)."""
     if model.config.null_class_id is None:
         raise ValueError("this model has no unconditional (null) class, so it cannot remove")
-    image = check_image(image)
-    check_mask(mask, image.shape[:2])
-    mask = np.asarray(mask, dtype=bool)
-    if not mask.any():
-        raise ValueError("the mask selects nothing: paint over the object to remove")
-    scale = _scale(
-        scale,
-        lambda: editing.auto_scale(image.shape[:2], mask, model.f, model.grid, 0, options.context),
-    )
+    image, mask = _image_and_mask(image, mask, "paint over the object to remove")
+    scale = _region_scale(model, image, mask, scale, options)
     grown = feather_changed(mask, max(round(model.f * scale * REMOVE_GROW), 1))
     return inpaint_target(model, image, grown, scale, options, "remove_object")
 
