@@ -38,15 +38,6 @@ CLASSES = ("circle", "square", "triangle")  # the tiny bundle's classes (tests/c
 N_CLASSES = len(CLASS_NAMES)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These tests run many tiny ops; on a busy 2-core box a second thread only spins."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _shape_image(kind: str, rng: np.random.Generator, size: int = 64) -> Image.Image:
     background = tuple(int(v) for v in rng.integers(150, 256, 3))
     image = Image.new("RGB", (size, size), background)

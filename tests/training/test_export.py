@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 
 from maskgit_studio.engine.checkpoint import load_bundle
 from maskgit_studio.engine.config import SamplerConfig
 from maskgit_studio.engine.sampler import class_conditional_logits, decode_steps
 from training.cli import main
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from threads, and on a busy machine they cost a lot."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_all_then_export_loads_in_the_engine_and_generates(tmp_path, caplog):

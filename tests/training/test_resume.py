@@ -25,15 +25,6 @@ from training.train_transformer import train_transformer
 CTX = DistContext()
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from threads, and on a busy machine they cost a lot."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 ROOT = Path(__file__).resolve().parents[2]
 
 

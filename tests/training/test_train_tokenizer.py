@@ -16,15 +16,6 @@ from training.train_tokenizer import FINAL_FILE, load_tokenizer, train_tokenizer
 CTX = DistContext()
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from threads, and on a busy machine they cost a lot."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_tokenizer_smoke_run_writes_weights_metrics_and_status(tmp_path):
     recipe = load_recipe("tiny")
     status = train_tokenizer(recipe, tmp_path, CTX)

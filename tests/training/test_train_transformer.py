@@ -19,15 +19,6 @@ from training.train_transformer import FINAL_FILE, load_transformer, mask_batch,
 CTX = DistContext()
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from threads, and on a busy machine they cost a lot."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def tokens_run(tmp_path_factory):
     """A run folder with a trained tiny tokenizer and its tokens."""

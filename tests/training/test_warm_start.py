@@ -9,18 +9,9 @@ from maskgit_studio.engine.checkpoint import load_bundle
 from training.cli import main
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def first_bundle(tmp_path_factory):
     out = tmp_path_factory.mktemp("first")
-    torch.set_num_threads(1)
     assert main(["all", "--recipe", "tiny", "--out", str(out)]) == 0
     return out / "model.safetensors"
 
