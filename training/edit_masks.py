@@ -48,9 +48,8 @@ def _blob(side: int, generator: torch.Generator | None) -> torch.Tensor:
     for _ in range(_randint(1, 4, generator)):
         cy, cx = torch.rand(2, generator=generator) * side
         ry, rx = 1.0 + torch.rand(2, generator=generator) * side / 4
+        # radii >= 1 cell, so each ellipse holds at least the cell under its centre
         region |= ((yy + 0.5 - cy) / ry) ** 2 + ((xx + 0.5 - cx) / rx) ** 2 <= 1.0
-    if not region.any():
-        region[min(int(cy), side - 1), min(int(cx), side - 1)] = True
     return region
 
 
