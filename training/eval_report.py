@@ -278,7 +278,43 @@ def render_markdown(result: dict) -> str:
                 for r in ablation.get("rows", [])
             ],
         )
+    lines += _sweep_lines(result.get("sampler_sweep"))
     return "\n".join(lines) + "\n"
+
+
+def _sweep_lines(sweep: dict | None) -> list[str]:
+    """The sampler sweep section: every (guidance, choice temperature) and the best."""
+    if not sweep:
+        return []
+    lines = [
+        "",
+        "## Sampler sweep (guidance x choice temperature)",
+        "",
+        f"{sweep.get('samples')} samples per setting, on seeds the samples above do not use.",
+        "",
+    ]
+    lines += _table(
+        ["guidance", "choice temperature", "judge accuracy", "judged 'no object'", "FD"],
+        [
+            [
+                _fmt(r["guidance_scale"], 1),
+                _fmt(r["choice_temperature"], 1),
+                _fmt(r["judge_accuracy"], percent=True),
+                _fmt(r.get("no_object_share"), percent=True),
+                _num(r["fd"]),
+            ]
+            for r in sweep.get("rows", [])
+        ],
+    )
+    best = sweep.get("best")
+    if best:
+        lines += [
+            "",
+            f"Most accurate: guidance {_fmt(best['guidance_scale'], 1)}, choice temperature "
+            f"{_fmt(best['choice_temperature'], 1)} ({_fmt(best['judge_accuracy'], percent=True)}"
+            f"); store it in the model with `maskgit-train export ... {best['export_flags']}`.",
+        ]
+    return lines
 
 
 def _sampler_text(sampler: dict) -> str:

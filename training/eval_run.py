@@ -19,9 +19,7 @@ import torch
 from maskgit_studio.engine.checkpoint import ModelBundle
 from maskgit_studio.engine.config import SamplerConfig, config_to_dict
 from training import metrics
-from training.eval_ablation import ABLATION_SCHEDULES, summarise_ablation
 from training.eval_data import (
-    ImageSet,
     dataset_identity,
     held_out_sets,
     judge_class_names,
@@ -34,6 +32,8 @@ from training.eval_generate import (
     inpaint_centre_box,
     reconstruct,
 )
+from training.eval_scores import feature_scores, public
+from training.eval_sweeps import SweepInputs, run_ablation, run_sampler_sweep
 from training.eval_targets import check_targets
 from training.judge import Judge, JudgeSettings, cache_key, load_judge, save_judge, train_judge
 
@@ -50,6 +50,9 @@ class EvalOptions:
     ablation: bool = True
     ablation_steps: tuple[int, ...] = (4, 8, 12, 16)
     ablation_samples: int = 60
+    sweep_guidance: tuple[float, ...] = ()
+    sweep_choice_temperatures: tuple[float, ...] = ()
+    sweep_samples: int = 60
     seed: int = 0
     batch_size: int = 50
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
@@ -57,6 +60,11 @@ class EvalOptions:
     judge: JudgeSettings = field(default_factory=JudgeSettings)
     judge_cache: Path | None = None
     retrain_judge: bool = False
+
+    @property
+    def sweep(self) -> bool:
+        """Whether the sampler sweep runs (any guidance or choice temperature to try)."""
+        return bool(self.sweep_guidance or self.sweep_choice_temperatures)
 
     def __post_init__(self) -> None:
         if self.samples < 2:
@@ -69,6 +77,8 @@ class EvalOptions:
             raise ValueError(f"--ablation-samples must be >= 2, got {self.ablation_samples}")
         if self.ablation and (not self.ablation_steps or min(self.ablation_steps) < 1):
             raise ValueError(f"ablation steps must be >= 1, got {self.ablation_steps}")
+        if self.sweep and self.sweep_samples < 2:
+            raise ValueError(f"--sweep-samples must be >= 2, got {self.sweep_samples}")
         if self.batch_size < 1:
             raise ValueError(f"--batch-size must be >= 1, got {self.batch_size}")
         if not 0 <= self.inpaint_start_iter < self.sampler.steps:
@@ -136,35 +146,6 @@ def _class_mapping(model_names: list[str], data_names: list[str]) -> torch.Tenso
             f"({', '.join(data_names[:12])}); pass the --data the model was trained on"
         )
     return torch.tensor([data_names.index(n) for n in model_names], dtype=torch.long)
-
-
-def _feature_scores(judge: Judge, images: torch.Tensor, labels: torch.Tensor, ref_feats) -> dict:
-    """Judge accuracy (labels in judge classes), FD and KID against reference features.
-
-    Also the share of images the judge calls NO_OBJECT (when it has that class): a sample
-    without a recognisable object counts as wrong, whatever its background.
-    """
-    logits, feats = judge.logits_and_features(images)
-    predicted = logits.argmax(dim=1)
-    correct = predicted == labels
-    kid, kid_std = metrics.kernel_inception_distance(
-        feats, ref_feats, subset_size=min(100, len(feats), len(ref_feats))
-    )
-    empty = judge.no_object_index
-    return {
-        "samples": len(images),
-        "judge_accuracy": float(correct.float().mean()),
-        "no_object_share": None if empty is None else float((predicted == empty).float().mean()),
-        "fd": metrics.frechet_distance(feats, ref_feats),
-        "kid": kid,
-        "kid_std": kid_std,
-        "_correct": correct,
-        "_predicted": predicted,
-    }
-
-
-def _pop_private(part: dict) -> dict:
-    return {k: v for k, v in part.items() if not k.startswith("_")}
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -275,15 +256,15 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
     else:  # an image folder: reconstruct the reference itself (paired, so a lower FD)
         recon_source, paired = reference, True
     recon_ref, _ = reconstruct(bundle, recon_source.images, options.batch_size)
-    recon_scores = _feature_scores(judge, recon_ref, recon_source.labels, ref_feats)
-    result["reconstructions"] = _pop_private(recon_scores) | {"of_reference_images": paired}
+    recon_scores = feature_scores(judge, recon_ref, recon_source.labels, ref_feats)
+    result["reconstructions"] = public(recon_scores) | {"of_reference_images": paired}
     lap("reconstructions")
 
     model_labels = to_model[reference.labels]
     samples = generate_class_conditional(
         bundle, model_labels, options.sampler, options.seed, options.batch_size
     )
-    cond = _feature_scores(judge, samples, reference.labels, ref_feats)
+    cond = feature_scores(judge, samples, reference.labels, ref_feats)
     cond["per_class_accuracy"] = {
         name: float(cond["_correct"][model_labels == k].float().mean())
         for k, name in enumerate(bundle.class_names)
@@ -299,7 +280,7 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
     cond["fd_ratio"] = _ratio(cond["fd"], result["reconstructions"]["fd"])
     cond["edge_energy"] = metrics.edge_energy_ratio(samples, reference.floats())
     cond["boundary_ratio"] = metrics.token_boundary_ratio(samples, factor)
-    result["class_conditional"] = _pop_private(cond)
+    result["class_conditional"] = public(cond)
     lap("class-conditional")
 
     # The first inpaint_samples reference images (class-balanced blocks), boxes regenerated.
@@ -313,7 +294,7 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
         options.seed + 1,
         options.batch_size,
     )
-    inpaint = _pop_private(_feature_scores(judge, inpainted, masked.labels, ref_feats))
+    inpaint = public(feature_scores(judge, inpainted, masked.labels, ref_feats))
     blanked = blank_centre_box(bundle, masked.images)
     context_only = judge.logits_and_features(blanked)[0].argmax(dim=1)
     grid = bundle.transformer_config.grid_size
@@ -332,54 +313,30 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
     result["inpainting"] = inpaint
     lap("inpainting")
 
+    def sweep_inputs(count: int) -> SweepInputs:
+        labels = reference.labels[: min(count, len(reference))]
+        return SweepInputs(
+            bundle, judge, labels, to_model, ref_feats, options.seed, options.batch_size
+        )
+
     if options.ablation:
-        result["ablation"] = run_ablation(bundle, judge, reference, to_model, ref_feats, options)
+        inputs = sweep_inputs(options.ablation_samples)
+        result["ablation"] = run_ablation(inputs, options.sampler, options.ablation_steps)
         lap("ablation")
+    if options.sweep:
+        result["sampler_sweep"] = run_sampler_sweep(
+            sweep_inputs(options.sweep_samples),
+            options.sampler,
+            options.sweep_guidance,
+            options.sweep_choice_temperatures,
+        )
+        lap("sampler sweep")
 
     result["targets"] = check_targets(result)
     result["timings"] = timings
     result["seconds"] = round(time.perf_counter() - start, 1)
     result["cpu_seconds"] = round(time.process_time() - cpu_start, 1)
     return result
-
-
-def run_ablation(
-    bundle: ModelBundle,
-    judge: Judge,
-    reference: ImageSet,
-    to_model: torch.Tensor,
-    ref_feats: torch.Tensor,
-    options: EvalOptions,
-) -> dict:
-    """FD and judge accuracy per (schedule, T); one seed for all, so only the schedule varies."""
-    n = min(options.ablation_samples, len(reference))
-    labels = reference.labels[:n]
-    rows = []
-    for schedule in ABLATION_SCHEDULES:
-        for steps in options.ablation_steps:
-            sampler = options.sampler.replace(schedule=schedule, steps=steps, start_iter=0)
-            images = generate_class_conditional(
-                bundle, to_model[labels], sampler, options.seed + 2, options.batch_size
-            )
-            part = _feature_scores(judge, images, labels, ref_feats)
-            rows.append(
-                {
-                    "schedule": schedule,
-                    "steps": steps,
-                    "fd": part["fd"],
-                    "kid": part["kid"],
-                    "judge_accuracy": part["judge_accuracy"],
-                }
-            )
-            log.info(
-                "ablation %s T=%d: FD %.2f, judge %.1f%%",
-                schedule,
-                steps,
-                part["fd"],
-                100 * part["judge_accuracy"],
-            )
-    summary = summarise_ablation(rows)
-    return {"samples": n, "steps": list(options.ablation_steps), "rows": rows, **summary}
 
 
 def _model_info(bundle: ModelBundle) -> dict:
@@ -395,4 +352,4 @@ def _model_info(bundle: ModelBundle) -> dict:
     }
 
 
-__all__ = ["EvalOptions", "evaluate", "get_judge", "run_ablation"]
+__all__ = ["EvalOptions", "evaluate", "get_judge"]

@@ -20,6 +20,7 @@ from training.eval_ablation import spearman, summarise_ablation
 from training.eval_data import EVAL_OFFSET, held_out_sets, judge_training_set
 from training.eval_generate import blank_centre_box, centre_box_cells, inpaint_centre_box
 from training.eval_report import render_markdown, target_line, target_status, target_text
+from training.eval_sweeps import best_sweep_row
 from training.eval_targets import check_targets
 from training.evaluate import add_parser, options_from_args
 from training.judge import (
@@ -105,7 +106,15 @@ def _tiny_args(model: Path, data: Path, out: Path, *extra: str) -> argparse.Name
 
 def test_evaluate_writes_json_and_markdown(tiny_bundle_path, shapes_folder, tmp_path):
     out = tmp_path / "eval"
-    args = _tiny_args(tiny_bundle_path, shapes_folder, out, "--ablation", "on")
+    sweep = (
+        "--sweep-guidance",
+        "0,3",
+        "--sweep-choice-temperature",
+        "1,4.5",
+        "--sweep-samples",
+        "5",
+    )
+    args = _tiny_args(tiny_bundle_path, shapes_folder, out, "--ablation", "on", *sweep)
     assert args.func(args) == 0
 
     result = json.loads((out / "evaluate.json").read_text())
@@ -163,8 +172,18 @@ def test_evaluate_writes_json_and_markdown(tiny_bundle_path, shapes_folder, tmp_
     )
     assert result["reconstructions"]["of_reference_images"] is True
 
+    sweep_part = result["sampler_sweep"]
+    settings = [(r["guidance_scale"], r["choice_temperature"]) for r in sweep_part["rows"]]
+    assert settings == [(0, 1), (0, 4.5), (3, 1), (3, 4.5)] and sweep_part["samples"] == 5
+    best = sweep_part["best"]
+    assert best["judge_accuracy"] == max(r["judge_accuracy"] for r in sweep_part["rows"])
+    assert f"export.sampler.guidance_scale={best['guidance_scale']}" in best["export_flags"]
+    # Guidance changes the samples, so the rows measure different images.
+    assert len({r["fd"] for r in sweep_part["rows"]}) > 1
+
     markdown = (out / "evaluate.md").read_text()
     assert "## Schedule ablation" in markdown and "| cosine |" in markdown
+    assert "## Sampler sweep" in markdown and best["export_flags"] in markdown
     assert "## Targets" in markdown and "tokenizer PSNR" in markdown
 
 
@@ -272,6 +291,23 @@ def test_judge_input_and_augmentation_shapes():
     aug = augment(small, torch.Generator().manual_seed(0))
     assert aug.shape == small.shape and aug.min() >= 0 and aug.max() <= 1
     assert not torch.allclose(aug, small)
+
+
+def test_best_sweep_row_prefers_accuracy_then_fd():
+    rows = [
+        {"guidance_scale": 1.0, "choice_temperature": 2.0, "judge_accuracy": 0.8, "fd": 3.0},
+        {"guidance_scale": 2.0, "choice_temperature": 2.0, "judge_accuracy": 0.9, "fd": 5.0},
+        {"guidance_scale": 3.0, "choice_temperature": 2.0, "judge_accuracy": 0.9, "fd": 4.0},
+        {"guidance_scale": 4.0, "choice_temperature": 2.0, "judge_accuracy": None, "fd": 1.0},
+    ]
+    assert best_sweep_row(rows) is rows[2]
+    assert best_sweep_row(rows[3:]) is None
+
+
+def test_sweep_flags_reject_bad_numbers():
+    for bad in ("1,x", "-1", "nan", ""):
+        with pytest.raises(SystemExit):
+            _parse(["evaluate", "--sweep-guidance", bad])
 
 
 def test_ablation_summary_ranks_and_correlation():
