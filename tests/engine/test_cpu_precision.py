@@ -8,7 +8,9 @@ import pytest
 import torch
 
 from maskgit_studio.engine import cpu_precision
+from maskgit_studio.engine.config import TransformerConfig
 from maskgit_studio.engine.device import transformer_precision
+from maskgit_studio.engine.transformer import MaskGitTransformer
 from tests.conftest import make_tiny_models
 
 
@@ -40,7 +42,7 @@ def test_small_models_and_cpus_without_bf16_stay_fp32_unmeasured(cache_dir, meas
 
 
 def test_large_model_is_measured_once_then_cached(cache_dir, measured_calls, monkeypatch):
-    monkeypatch.setattr(cpu_precision, "MEASURE_MIN_PARAMETERS", 0)  # the tiny model counts
+    monkeypatch.setattr(cpu_precision, "MEASURE_MIN_WORK", 0)  # the tiny model counts
     _, model = make_tiny_models()
     first = cpu_precision.auto_cpu_precision(model, has_native_bf16=True)
     assert first.precision in ("fp32", "bf16") and first.reason.startswith("measured:")
@@ -66,7 +68,7 @@ def test_large_model_is_measured_once_then_cached(cache_dir, measured_calls, mon
 
 
 def test_cached_choice_is_what_auto_uses(cache_dir, monkeypatch):
-    monkeypatch.setattr(cpu_precision, "MEASURE_MIN_PARAMETERS", 0)
+    monkeypatch.setattr(cpu_precision, "MEASURE_MIN_WORK", 0)
     _, model = make_tiny_models()
     key = cpu_precision.cache_key(model)
     entry = {"precision": "bf16", "reason": "measured: planted", "fp32_ms": 2.0, "bf16_ms": 1.0}
@@ -80,7 +82,7 @@ def test_cached_choice_is_what_auto_uses(cache_dir, monkeypatch):
 
 
 def test_damaged_cache_is_measured_again(cache_dir, monkeypatch):
-    monkeypatch.setattr(cpu_precision, "MEASURE_MIN_PARAMETERS", 0)
+    monkeypatch.setattr(cpu_precision, "MEASURE_MIN_WORK", 0)
     (cache_dir / cpu_precision.CACHE_FILE).write_text("{not json")
     _, model = make_tiny_models()
     choice = cpu_precision.auto_cpu_precision(model, has_native_bf16=True)
@@ -94,3 +96,15 @@ def test_choice_on_other_devices():
     assert transformer_precision(torch.device("mps"), model).precision == "fp32"
     with pytest.raises(ValueError, match="unknown precision"):
         transformer_precision(torch.device("cpu"), model, "fp8")
+
+
+def test_the_16x16_default_shape_is_measured_and_the_8x8_one_is_not():
+    """The work threshold splits the two bundled shapes: same transformer, 65 vs 257 tokens."""
+    def work(grid: int) -> int:
+        cfg = TransformerConfig(
+            codebook_size=1024, num_classes=12, has_null_class=True, grid_size=grid,
+            hidden_size=256, num_layers=6, num_heads=8, mlp_size=1024,
+        )  # fmt: skip
+        return cpu_precision.forward_work(MaskGitTransformer(cfg))
+
+    assert work(8) < cpu_precision.MEASURE_MIN_WORK < work(16)
