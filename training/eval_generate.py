@@ -1,7 +1,8 @@
 """Batched, seeded generation for evaluation: class-conditional samples and centre-box inpainting.
 
-Both use the engine's own sampler (``decode_steps`` + ``class_conditional_logits``) and the
-tokenizer's ``decode_indices``, so what is measured is what the studio produces.
+Both use the engine's own sampler (``decode_steps`` + ``class_conditional_logits``), the
+tokenizer's ``decode_indices`` and the transformer precision the studio's "auto" picks on this
+device, so what is measured is what the studio produces.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import torch
 
 from maskgit_studio.engine.checkpoint import ModelBundle
 from maskgit_studio.engine.config import SamplerConfig
-from maskgit_studio.engine.device import autocast_for
+from maskgit_studio.engine.device import precision_context, transformer_precision
 from maskgit_studio.engine.editing import cells_to_pixels, pixel_mask_to_cells
 from maskgit_studio.engine.editing_composite import default_feather, feather_weights
 from maskgit_studio.engine.sampler import class_conditional_logits, decode_steps
@@ -49,7 +50,9 @@ def _decode_tokens(
     )
     final = ids
     grid = (cfg.grid_size, cfg.grid_size)
-    with autocast_for(device):
+    # The precision the studio would use for this model here (bf16 where it measures faster).
+    precision = transformer_precision(device, bundle.transformer).precision
+    with precision_context(device, precision):
         for step in decode_steps(logits_fn, ids.to(device), cfg.mask_id, sampler, generator, grid):
             final = step.ids
     return final

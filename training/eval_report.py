@@ -95,6 +95,7 @@ def render_markdown(result: dict) -> str:
         f"{model.get('grid_size')}x{model.get('grid_size')} tokens, "
         f"{len(model.get('class_names', []))} classes; seed {result.get('seed')}; "
         f"sampler {_sampler_text(result.get('sampler', {}))}; "
+        f"transformer {result.get('precision', 'fp32')}; "
         f"{_fmt(result.get('seconds'), 0)} s ({_fmt(result.get('cpu_seconds'), 0)} s CPU).",
         "",
         "## Targets",

@@ -18,6 +18,7 @@ import torch
 
 from maskgit_studio.engine.checkpoint import ModelBundle
 from maskgit_studio.engine.config import SamplerConfig, config_to_dict
+from maskgit_studio.engine.device import transformer_precision
 from training import metrics
 from training.eval_data import (
     dataset_identity,
@@ -240,6 +241,7 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
         "data": spec,
         "seed": options.seed,
         "sampler": config_to_dict(options.sampler),
+        "precision": transformer_precision(device, bundle.transformer).label,
         "judge": judge_part,
         "tokenizer": tokenizer,
         "reference": {"samples": len(reference)},

@@ -38,11 +38,6 @@ def pick_device(preference: str = "auto") -> torch.device:
     return torch.device(preference)
 
 
-def autocast_for(device: torch.device) -> contextlib.AbstractContextManager[None]:
-    """bf16 autocast on CUDA; plain fp32 elsewhere (bf16 is slower than fp32 on most CPUs)."""
-    return precision_context(device, "bf16" if device.type == "cuda" else "fp32")
-
-
 def is_out_of_memory(exc: BaseException) -> bool:
     """True for accelerator out-of-memory errors (CUDA or MPS)."""
     if isinstance(exc, torch.cuda.OutOfMemoryError):
