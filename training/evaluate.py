@@ -86,28 +86,27 @@ def write_report(result: dict, out_dir: Path) -> tuple[Path, Path]:
     return json_path, md_path
 
 
-def _int_list(text: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}"
-        ) from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected integers >= 1, got {text!r}")
-    return values
+def _number_list(kind: type, name: str, ok, bounds: str):
+    """An argparse type: comma-separated ``kind`` values, each passing ``ok``."""
+
+    def parse(text: str) -> tuple:
+        try:
+            values = tuple(kind(v) for v in text.split(",") if v.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected comma-separated {name}, got {text!r}"
+            ) from None
+        if not values or not all(ok(v) for v in values):
+            raise argparse.ArgumentTypeError(f"expected {name} {bounds}, got {text!r}")
+        return values
+
+    return parse
 
 
-def _float_list(text: str) -> tuple[float, ...]:
-    try:
-        values = tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated numbers, got {text!r}"
-        ) from None
-    if not values or not all(math.isfinite(v) and 0 <= v <= 100 for v in values):
-        raise argparse.ArgumentTypeError(f"expected numbers in [0, 100], got {text!r}")
-    return values
+_int_list = _number_list(int, "integers", lambda v: v >= 1, ">= 1")
+_float_list = _number_list(
+    float, "numbers", lambda v: math.isfinite(v) and 0 <= v <= 100, "in [0, 100]"
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
