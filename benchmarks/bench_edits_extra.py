@@ -285,16 +285,20 @@ def judge_fd(cases, images: dict[str, list[np.ndarray]], changed: dict) -> dict:
 
 
 # -- gallery ---------------------------------------------------------------------------------
-def gallery(path: Path, cases, old: list[np.ndarray], new: list[np.ndarray], per_kind: int = 2):
-    """Rows of (input | mask | old composite | new composite), cropped around each edit."""
+def gallery(path: Path, cases, results: dict[str, list[np.ndarray]], per_kind: int = 2):
+    """Rows of (input | mask | each pipeline's composite), cropped around each edit.
+
+    ``results`` maps a column title to the pipeline's edited image per case."""
     tile = 240
     picks = []
     for kind in ("box", "blob", "outpaint"):
         picks += [i for i, c in enumerate(cases) if c.kind == kind][:per_kind]
     header = 24
-    sheet = Image.new("RGB", (4 * tile + 5 * 4, header + len(picks) * (tile + 4)), (32, 32, 36))
+    titles = ("input", "mask", *results)
+    width = len(titles) * (tile + 4) + 4
+    sheet = Image.new("RGB", (width, header + len(picks) * (tile + 4)), (32, 32, 36))
     draw = ImageDraw.Draw(sheet)
-    for col, title in enumerate(("input", "mask", "old composite", "new composite")):
+    for col, title in enumerate(titles):
         draw.text((4 + col * (tile + 4) + 6, 6), title, fill=(235, 235, 235))
     for row, i in enumerate(picks):
         case = cases[i]
@@ -304,7 +308,7 @@ def gallery(path: Path, cases, old: list[np.ndarray], new: list[np.ndarray], per
             np.uint8
         )
         mask = np.repeat(case.fill[..., None] * 255, 3, axis=-1).astype(np.uint8)
-        for col, image in enumerate((shown, mask, old[i], new[i])):
+        for col, image in enumerate((shown, mask, *(images[i] for images in results.values()))):
             part = Image.fromarray(image[y0:y1, x0:x1]).resize(
                 (tile, tile), Image.Resampling.LANCZOS
             )

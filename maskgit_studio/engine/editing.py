@@ -223,6 +223,39 @@ def outpaint_scale(
     return s_all
 
 
+# The detail pass may cover its region with at most this many windows (a finer scale needs more
+# windows for the same region, and each costs a decode).
+DETAIL_MAX_PASSES = 4
+
+
+def detail_scale(
+    shape_hw: tuple[int, int],
+    mask: np.ndarray,
+    f: int,
+    grid: int,
+    edit_scale: int,
+    max_passes: int = DETAIL_MAX_PASSES,
+) -> int | None:
+    """The scale of a detail pass after an edit decoded at ``edit_scale``: the finest scale
+    below it at which the cells ``mask`` (H, W) touches take at most ``max_passes`` windows.
+
+    None when there is no such scale: the edit already ran at scale 1, or its region is too
+    large for ``max_passes`` windows at any finer scale.
+    """
+    _check_shape(shape_hw)
+    for s in range(1, int(edit_scale)):
+        cells = pixel_mask_to_cells(mask, f * s)
+        box = cells_bbox(cells)
+        if box is None:
+            return None
+        r0, c0, r1, c1 = box
+        if math.ceil((r1 - r0) / grid) * math.ceil((c1 - c0) / grid) > max_passes:
+            continue  # more windows than allowed whatever their placement
+        if len(plan_passes(cells, grid)) <= max_passes:
+            return s
+    return None
+
+
 def _region_box(
     shape_hw: tuple[int, int], region: np.ndarray | tuple[int, int, int, int], cell: int, ring: int
 ) -> tuple[int, int, int, int] | None:

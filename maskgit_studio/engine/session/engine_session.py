@@ -17,10 +17,8 @@ given the fine detail of its surroundings, and blended in the gradient domain (`
 ``EditOptions.legacy()`` is the official alpha feather over whole cells). With a pixel mask only
 the masked pixels (feathered) take the result.
 
-Editing recipe: inpaint, outpaint and box edits start the schedule at iteration
-``round(2 * steps / 12)`` (the official box-edit recipe, 2 of 12) unless the caller's sampler sets
-a non-zero ``start_iter``. The schedule already scales with the number of masked tokens (N0 is
-counted per run), so the alternative of scaling by the masked fraction is not needed.
+Edits start the schedule at iteration 2 of 12 (the official recipe; see ``jobs.plan_edit``).
+A detail pass (``add_detail``) redraws an enlarged fill at a finer scale.
 
 Variations: K samples run as one batch from one seeded generator, so a result is reproduced by
 (seed, K) together. ``class_id=None`` means the model's null class; models without one refuse.
@@ -265,6 +263,29 @@ class EngineSession:
         target, scale = targets.inpaint_target(self._model(), image, mask, scale, options)
         target = replace(target, operation="refine", refine=(float(strength), order))
         return self._edit(target, class_id, sampler, variations, previews, scale, feather, options)
+
+    def add_detail(
+        self,
+        image: np.ndarray,
+        mask: np.ndarray,
+        edit_scale: int,
+        strength: float = targets.DETAIL_STRENGTH,
+        class_id: int | None = None,
+        sampler: SamplerConfig = SamplerConfig(),
+        variations: int = 1,
+        previews: bool = True,
+        options: EditOptions = EditOptions(),
+    ) -> Run:
+        """The detail pass after an edit decoded at ``edit_scale`` (its fill enlarged that many
+        times): a random-order refine of ``strength`` of the tokens ``mask`` touches, at the
+        finest scale that covers them in ``editing.DETAIL_MAX_PASSES`` windows, so the model
+        redraws the enlarged fill near native resolution with the sharp picture as context."""
+        model = self._model()
+        scale = targets.detail_scale(model, image, mask, edit_scale)
+        return self.refine(
+            image, mask, strength, "random", class_id, sampler, variations, previews, scale,
+            options=options,
+        )  # fmt: skip
 
     def remove_object(
         self,

@@ -88,7 +88,13 @@ def plan_edit(
     request: dict[str, Any],
     options: EditOptions = EditOptions(),
 ) -> tuple[EditJob, SamplerConfig]:
-    """The job of an edit and the sampler it runs with (the editing start_iter applied)."""
+    """The job of an edit and the sampler it runs with (the editing start_iter applied).
+
+    Editing recipe: inpaint, outpaint and box edits start the schedule at iteration
+    ``round(2 * steps / 12)`` (the official box-edit recipe, 2 of 12) unless the caller's sampler
+    sets a non-zero ``start_iter``. The schedule already scales with the number of masked tokens
+    (N0 is counted per run), so scaling by the masked fraction is not needed.
+    """
     check_scale(scale)
     if feather is None:
         if options.blend.mode == "alpha":

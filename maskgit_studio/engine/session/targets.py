@@ -20,6 +20,8 @@ from .model import LoadedModel
 # mask grown by this fraction of a cell (the object's anti-aliased outline and its shadow).
 REMOVE_SAMPLER = {"guidance_scale": 0.0, "sample_temperature": 0.7, "choice_temperature": 2.0}
 REMOVE_GROW = 0.25
+# The detail pass re-masks this fraction of the region's tokens (bench_edits: texture ratio).
+DETAIL_STRENGTH = 0.5
 
 
 def _scale(scale: int | None, pick) -> int:
@@ -81,6 +83,22 @@ def remove_target(
     scale = _region_scale(model, image, mask, scale, options)
     grown = feather_changed(mask, max(round(model.f * scale * REMOVE_GROW), 1))
     return inpaint_target(model, image, grown, scale, options, "remove_object")
+
+
+def detail_scale(model: LoadedModel, image: np.ndarray, mask: np.ndarray, edit_scale: int) -> int:
+    """The detail pass's scale for an edit at ``edit_scale`` (``editing.detail_scale``), or a
+    ValueError that says why there is none."""
+    image, mask = _image_and_mask(image, mask, "paint the area to give detail")
+    check_scale(edit_scale)
+    scale = editing.detail_scale(image.shape[:2], mask, model.f, model.grid, int(edit_scale))
+    if scale is None:
+        if edit_scale == 1:
+            raise ValueError("the edit ran at scale 1 (full resolution): there is no finer detail")
+        raise ValueError(
+            f"the region is too large for a detail pass (over {editing.DETAIL_MAX_PASSES} "
+            "windows at every finer scale): paint a smaller area"
+        )
+    return scale
 
 
 def outpaint_target(
@@ -146,9 +164,11 @@ def box_target(
 
 
 __all__ = [
+    "DETAIL_STRENGTH",
     "REMOVE_GROW",
     "REMOVE_SAMPLER",
     "box_target",
+    "detail_scale",
     "inpaint_target",
     "outpaint_target",
     "remove_target",
