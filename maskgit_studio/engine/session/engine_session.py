@@ -66,8 +66,9 @@ class EngineSession:
         threads: if given, ``torch.set_num_threads(threads)`` when the model loads.
         precision: "fp32" (fp32 end to end, no TF32 on CUDA), "bf16" (the transformer under
             bf16 autocast; the tokenizer too on CUDA) or "auto": bf16 on CUDA; on CPU, for
-            models over 50M parameters, whichever a one-time measurement on this machine found
-            faster (cached; ``info.precision_reason`` says which); else fp32.
+            models with enough work per forward (``cpu_precision.MEASURE_MIN_WORK``),
+            whichever a one-time measurement on this machine found faster (cached;
+            ``info.precision_reason`` says which); else fp32.
     """
 
     def __init__(
