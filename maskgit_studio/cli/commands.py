@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from PIL import Image
@@ -156,10 +157,46 @@ def check_outputs(args: argparse.Namespace) -> None:
         raise CliError(f"--gif needs a .gif file name, got {args.gif!r}")
 
 
-def _finish(args: argparse.Namespace, run: Run) -> int:
+def _finish(
+    args: argparse.Namespace,
+    run: Run,
+    session: EngineSession | None = None,
+    class_id: int | None = None,
+) -> int:
     want_steps = bool(args.strip or args.gif)
     result, steps = run_with_progress(run, want_steps)
+    if session is not None and getattr(args, "detail", None):
+        result = detail_pass(args, session, result, class_id)
     return write_outputs(args, result, steps)
+
+
+def detail_pass(
+    args: argparse.Namespace, session: EngineSession, result: RunResult, class_id: int | None
+) -> RunResult:
+    """``--detail``: each output's changed region redrawn in part at the finest scale. An edit
+    that ran at scale 1, or a region too large for the pass, keeps its result (with a note)."""
+    scale = int(result.request.get("scale", 1))
+    if scale <= 1:
+        print("note: the edit ran at full resolution (scale 1); no detail pass", file=sys.stderr)
+        return result
+    sampler = sampler_from_args(args, session.recommended_sampler())
+    outputs, changed = [], result.changed.copy()
+    for image in result.images:
+        try:
+            run = session.add_detail(
+                image, result.changed, scale, args.detail, class_id, sampler, previews=False,
+                options=edit_options_from_args(args),
+            )  # fmt: skip
+        except ValueError as exc:
+            print(f"note: no detail pass: {exc}", file=sys.stderr)
+            return result
+        detail, _ = run_with_progress(run, False)
+        outputs.append(detail.images[0])
+        changed |= detail.changed
+    request = result.request | {
+        "detail": {"strength": args.detail, "scale": detail.request["scale"]}
+    }
+    return replace(result, images=outputs, changed=changed, request=request)
 
 
 # -- handlers ----------------------------------------------------------------------------------
@@ -185,7 +222,7 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
         image, mask, class_id, sampler_from_args(args, session.recommended_sampler()), args.variations,
         bool(args.strip or args.gif), args.scale, args.feather, edit_options_from_args(args),
     )  # fmt: skip
-    return _finish(args, run)
+    return _finish(args, run, session, class_id)
 
 
 def _load_masked(args: argparse.Namespace, what: str):
@@ -207,7 +244,7 @@ def cmd_refine(args: argparse.Namespace) -> int:
         sampler_from_args(args, session.recommended_sampler()), args.variations,
         bool(args.strip or args.gif), args.scale, args.feather, edit_options_from_args(args),
     )  # fmt: skip
-    return _finish(args, run)
+    return _finish(args, run, session, class_id)
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
@@ -222,7 +259,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
         image, mask, sampler_from_args(args, session.recommended_sampler()), args.variations,
         bool(args.strip or args.gif), args.scale, args.feather, edit_options_from_args(args),
     )  # fmt: skip
-    return _finish(args, run)
+    return _finish(args, run, session, None)
 
 
 def cmd_outpaint(args: argparse.Namespace) -> int:
@@ -244,7 +281,7 @@ def cmd_outpaint(args: argparse.Namespace) -> int:
         args.variations, bool(args.strip or args.gif), args.scale, args.feather,
         edit_options_from_args(args),
     )  # fmt: skip
-    return _finish(args, run)
+    return _finish(args, run, session, class_id)
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
@@ -257,7 +294,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
         image, box, class_id, sampler_from_args(args, session.recommended_sampler()), args.variations,
         bool(args.strip or args.gif), args.scale, args.feather, edit_options_from_args(args),
     )  # fmt: skip
-    return _finish(args, run)
+    return _finish(args, run, session, class_id)
 
 
 def parse_box(text: str) -> tuple[int, int, int, int]:

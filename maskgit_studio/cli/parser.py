@@ -163,6 +163,15 @@ def add_edit_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="composite whole token cells (default: only the masked pixels, feathered)",
     )
+    p.add_argument(
+        "--detail",
+        type=real(0.0, 1.0, open_lo=True),
+        default=None,
+        metavar="STRENGTH",
+        help="then a detail pass: redraw this fraction of the edited region's tokens, at random, "
+        "at the finest scale that covers it in at most 4 windows (e.g. 0.5; nothing to do when "
+        "the edit ran at scale 1)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

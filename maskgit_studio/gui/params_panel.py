@@ -33,7 +33,10 @@ MASK_OPERATIONS = (
     ("Inpaint", "inpaint"),
     ("Refine (image to image)", "refine"),
     ("Remove object", "remove_object"),
+    ("Add detail (finer scale)", "add_detail"),
 )
+# The operations the strength slider applies to: how much of the region is decoded again.
+STRENGTH_OPERATIONS = ("refine", "add_detail")
 BLENDS = (("Seamless", "poisson"), ("Alpha feather (official)", "alpha"))
 DOWNLOAD_PREFIX = "download:"  # model combo data of "Get ImageNet …" items
 
@@ -139,12 +142,13 @@ class ParamsPanel(QWidget):
             self.mask_operation.addItem(text, op)
         self.mask_operation.setToolTip(
             "What Run does with the mask: redraw it, rework it (Refine: re-draw part of it, "
-            "keeping the rest), or fill it with background"
+            "keeping the rest), fill it with background, or add detail (redraw part of it at "
+            "the finest scale, for a fill that came out enlarged and soft)"
         )
         self.strength = QSlider(Qt.Orientation.Horizontal, minimum=5, maximum=100, value=50)
         self.strength.setToolTip(
-            "Refine: how much of the masked area is redrawn (the parts the model finds least "
-            "likely first); 100 % = inpaint"
+            "Refine and Add detail: how much of the masked area is redrawn (Refine: the parts "
+            "the model finds least likely first; Add detail: at random); 100 % = inpaint"
         )
         self.strength_label = QLabel("50 %")
         self.strength.valueChanged.connect(lambda v: self.strength_label.setText(f"{v} %"))
@@ -307,16 +311,16 @@ class ParamsPanel(QWidget):
         return None if self.fit_window.isChecked() else working_scale
 
     def operation(self) -> str:
-        """What Run does with a mask: "inpaint", "refine" or "remove_object"."""
+        """What Run does with a mask: "inpaint", "refine", "remove_object" or "add_detail"."""
         return self.mask_operation.currentData()
 
     def refine_strength(self) -> float:
         return self.strength.value() / 100.0
 
     def _operation_changed(self, _index: int = 0) -> None:
-        refine = self.operation() == "refine"
-        self.strength.setEnabled(refine)
-        self.strength_label.setEnabled(refine)
+        uses_strength = self.operation() in STRENGTH_OPERATIONS
+        self.strength.setEnabled(uses_strength)
+        self.strength_label.setEnabled(uses_strength)
 
     def _update_scale_note(self, *_args) -> None:
         """Say what a scale means: the cell size and how much the model's output is enlarged."""

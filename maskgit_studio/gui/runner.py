@@ -27,8 +27,8 @@ class RunView:
     """The run on show: its steps (for the step viewer) and, once finished, its result.
 
     Attributes:
-        kind: "generate" | "inpaint" | "refine" | "remove_object" | "outpaint" | "edit_box" |
-            "branch".
+        kind: "generate" | "inpaint" | "refine" | "remove_object" | "add_detail" | "outpaint" |
+            "edit_box" | "branch".
         offset: (dx, dy) of the current document inside the run's output.
         steps: every StepResult so far; a branch starts with its parent's steps up to the
             branch point (``prefix`` of them, of the variation it continues).
@@ -156,6 +156,11 @@ class RunController(QObject):
                 strength = params.refine_strength()
                 start = lambda: session.refine(  # noqa: E731
                     image, mask, strength, "confidence", class_id, **common, **edit
+                )
+            elif operation == "add_detail":  # the finest scale that covers the mask
+                strength, options = params.refine_strength(), edit["options"]
+                start = lambda: session.add_detail(  # noqa: E731
+                    image, mask, None, strength, class_id, **common, options=options
                 )
             elif operation == "remove_object":
                 run_class = None

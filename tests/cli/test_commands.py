@@ -245,3 +245,29 @@ def cli_info_image_size() -> int:
     from maskgit_studio.engine.session import EngineSession
 
     return EngineSession(None, "cpu").info.image_size
+
+
+def test_inpaint_with_a_detail_pass(tmp_path, tiny_bundle_path, photo, capsys):
+    """--detail redraws part of an enlarged edit at scale 1; outside the edit stays as it was."""
+    path, arr = photo
+    mask = np.zeros(arr.shape[:2], dtype=bool)
+    mask[24:40, 24:48] = True
+    mask_path = images.save_image(tmp_path / "mask.png", mask)
+    common = ["inpaint", str(path), "--mask", str(mask_path), "--model", str(tiny_bundle_path),
+              *FAST]  # fmt: skip
+    base = [*common, "--scale", "2"]
+    assert cli.main([*base, "--out", str(tmp_path / "plain.png")]) == 0
+    assert cli.main([*base, "--out", str(tmp_path / "detail.png"), "--detail", "0.5"]) == 0
+    plain, detail = (
+        images.load_image(tmp_path / "plain.png"),
+        images.load_image(tmp_path / "detail.png"),
+    )
+    assert (plain[mask] != detail[mask]).any()  # the detail pass redrew part of the fill
+    far = np.ones(arr.shape[:2], dtype=bool)
+    far[8:56, 8:64] = False  # the edit's cells at scale 2 (16 px) plus their feather
+    np.testing.assert_array_equal(detail[far], arr[far])
+    capsys.readouterr()
+    at_one = [*common, "--scale", "1", "--out", str(tmp_path / "s1.png"), "--detail", "0.5"]
+    assert cli.main(at_one) == 0
+    assert "no detail pass" in capsys.readouterr().err
+    np.testing.assert_array_equal(images.load_image(tmp_path / "s1.png")[far], arr[far])

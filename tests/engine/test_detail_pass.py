@@ -39,7 +39,7 @@ def test_add_detail_refines_the_region_at_a_finer_scale(session):
     run = session.add_detail(image, mask, 4, class_id=1, sampler=FAST, previews=False)
     steps = list(run)
     result = run.result
-    assert result.request["scale"] == 1 and result.request["operation"] == "refine"
+    assert result.request["scale"] == 1 and result.request["operation"] == "add_detail"
     assert result.request["refine"] == {"strength": 0.5, "order": "random"}
     first = steps[0]
     editable = first.editable

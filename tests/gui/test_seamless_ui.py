@@ -113,3 +113,24 @@ def test_remove_object_runs_unconditionally(window, qtbot):
     assert record.operation == "remove_object"
     assert record.request["class_id"] is None
     assert record.request["sampler"]["guidance_scale"] == 0.0
+
+
+def test_add_detail_redraws_part_of_the_mask_at_the_finest_scale(window, qtbot):
+    doc = _open(window)
+    before = doc.image.copy()
+    mask = _paint_disc(doc, 60.0, 44.0, 9.0)
+    params = window.params
+    params.mask_operation.setCurrentIndex(params.mask_operation.findData("add_detail"))
+    assert params.strength.isEnabled()
+    params.strength.setValue(60)
+    params.fit_window.setChecked(False)  # a fixed scale does not apply: detail is always finest
+    assert window.run_current()
+    wait_run(qtbot, window)
+    record = doc.runs[-1]
+    assert record.operation == "add_detail" and record.request["scale"] == 1
+    assert record.request["refine"] == {"strength": 0.6, "order": "random"}
+    near = np.zeros_like(mask)
+    ys, xs = np.nonzero(mask)
+    near[ys.min() - 3 : ys.max() + 4, xs.min() - 3 : xs.max() + 4] = True  # mask + feather
+    np.testing.assert_array_equal(doc.image[~near], before[~near])
+    assert (doc.image[mask] != before[mask]).any()

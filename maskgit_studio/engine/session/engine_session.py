@@ -29,7 +29,6 @@ from __future__ import annotations
 import logging
 import os
 import weakref
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +37,7 @@ import torch
 from .. import editing, model_store
 from ..config import SamplerConfig, config_to_dict
 from ..device import available_devices, pick_device
-from ..edit_options import REFINE_ORDERS, EditOptions
+from ..edit_options import EditOptions
 from ..editing_composite import default_feather, seamless_feather
 from ..results import ModelInfo, RunResult, StepResult
 from . import downloads, targets
@@ -257,19 +256,16 @@ class EngineSession:
         """Image-to-image on the cells ``mask`` touches: re-mask ``strength`` of their tokens
         (``order`` "confidence": the ones the model finds least likely first; or "random") and
         decode again; the other tokens of the region stay as encoded. Strength 1 = inpaint."""
-        if not 0.0 < float(strength) <= 1.0:
-            raise ValueError(f"strength must be in (0, 1], got {strength}")
-        if order not in REFINE_ORDERS:
-            raise ValueError(f"unknown refine order {order!r}; choose {' or '.join(REFINE_ORDERS)}")
-        target, scale = targets.inpaint_target(self._model(), image, mask, scale, options)
-        target = replace(target, operation="refine", refine=(float(strength), order))
+        target, scale = targets.refine_target(
+            self._model(), image, mask, scale, options, strength, order
+        )
         return self._edit(target, class_id, sampler, variations, previews, scale, feather, options)
 
     def add_detail(
         self,
         image: np.ndarray,
         mask: np.ndarray,
-        edit_scale: int,
+        edit_scale: int | None = None,
         strength: float = targets.DETAIL_STRENGTH,
         class_id: int | None = None,
         sampler: SamplerConfig = SamplerConfig(),
@@ -278,15 +274,16 @@ class EngineSession:
         options: EditOptions = EditOptions(),
     ) -> Run:
         """The detail pass after an edit decoded at ``edit_scale`` (its fill enlarged that many
-        times): a random-order refine of ``strength`` of the tokens ``mask`` touches, at the
-        finest scale that covers them in ``editing.DETAIL_MAX_PASSES`` windows, so the model
-        redraws the enlarged fill near native resolution with the sharp picture as context."""
+        times; None: unknown): a random-order refine of ``strength`` of the tokens ``mask``
+        touches, at the finest scale (below ``edit_scale``) that covers them in
+        ``editing.DETAIL_MAX_PASSES`` windows, so the model redraws the enlarged fill near
+        native resolution with the sharp picture around it as context."""
         model = self._model()
         scale = targets.detail_scale(model, image, mask, edit_scale)
-        return self.refine(
-            image, mask, strength, "random", class_id, sampler, variations, previews, scale,
-            options=options,
-        )  # fmt: skip
+        target, scale = targets.refine_target(
+            model, image, mask, scale, options, strength, "random", "add_detail"
+        )
+        return self._edit(target, class_id, sampler, variations, previews, scale, None, options)
 
     def remove_object(
         self,

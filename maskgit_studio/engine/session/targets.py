@@ -6,10 +6,13 @@ refine, remove and box edits, growth-sized (``editing.outpaint_scale``) for outp
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .. import editing
-from ..edit_options import EditOptions
+from ..config import MAX_SCALE
+from ..edit_options import REFINE_ORDERS, EditOptions
 from ..editing_composite import feather_changed
 from ..images import MAX_PIXELS
 from .jobs import EditTarget, check_image, check_mask, check_scale
@@ -69,6 +72,25 @@ def inpaint_target(
     return EditTarget(operation, image, image.copy(), mask, cells, extra=extra), scale
 
 
+def refine_target(
+    model: LoadedModel,
+    image: np.ndarray,
+    mask: np.ndarray,
+    scale: int | None,
+    options: EditOptions,
+    strength: float,
+    order: str,
+    operation: str = "refine",
+) -> tuple[EditTarget, int]:
+    """An inpaint target that re-masks only ``strength`` of its tokens, in ``order``."""
+    if not 0.0 < float(strength) <= 1.0:
+        raise ValueError(f"strength must be in (0, 1], got {strength}")
+    if order not in REFINE_ORDERS:
+        raise ValueError(f"unknown refine order {order!r}; choose {' or '.join(REFINE_ORDERS)}")
+    target, scale = inpaint_target(model, image, mask, scale, options, operation)
+    return replace(target, refine=(float(strength), order)), scale
+
+
 def remove_target(
     model: LoadedModel,
     image: np.ndarray,
@@ -85,14 +107,18 @@ def remove_target(
     return inpaint_target(model, image, grown, scale, options, "remove_object")
 
 
-def detail_scale(model: LoadedModel, image: np.ndarray, mask: np.ndarray, edit_scale: int) -> int:
-    """The detail pass's scale for an edit at ``edit_scale`` (``editing.detail_scale``), or a
-    ValueError that says why there is none."""
+def detail_scale(
+    model: LoadedModel, image: np.ndarray, mask: np.ndarray, edit_scale: int | None
+) -> int:
+    """The detail pass's scale (``editing.detail_scale``) after an edit at ``edit_scale`` (None:
+    any scale, e.g. a fill of unknown origin), or a ValueError that says why there is none."""
     image, mask = _image_and_mask(image, mask, "paint the area to give detail")
-    check_scale(edit_scale)
-    scale = editing.detail_scale(image.shape[:2], mask, model.f, model.grid, int(edit_scale))
+    if edit_scale is not None:
+        check_scale(edit_scale)
+    bound = MAX_SCALE + 1 if edit_scale is None else int(edit_scale)
+    scale = editing.detail_scale(image.shape[:2], mask, model.f, model.grid, bound)
     if scale is None:
-        if edit_scale == 1:
+        if bound == 1:
             raise ValueError("the edit ran at scale 1 (full resolution): there is no finer detail")
         raise ValueError(
             f"the region is too large for a detail pass (over {editing.DETAIL_MAX_PASSES} "
@@ -171,5 +197,6 @@ __all__ = [
     "detail_scale",
     "inpaint_target",
     "outpaint_target",
+    "refine_target",
     "remove_target",
 ]
