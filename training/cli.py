@@ -1,6 +1,6 @@
 """``maskgit-train`` (also ``python -m training``): train, export and evaluate studio models.
 
-Sub-commands: tokenizer, pretokenize, transformer, export, all, evaluate, preview-data.
+Sub-commands: tokenizer, pretokenize, transformer, export, all, evaluate, preview-data, curves.
 Every training sub-command reads a recipe (``--recipe NAME`` from training/configs/, or a .toml
 path) and writes into a run folder (``--out``, default runs/RECIPE). Any recipe key can be
 overridden with ``--set section.key=VALUE`` (repeatable); shortcuts: ``--steps``,
@@ -132,6 +132,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=whole(1, 100_000), default=48, help="number of images")
     p.add_argument("--seed", type=whole(0, 2**63 - 1), default=0)
     p.add_argument("--image-size", type=whole(8, 4096), default=128)
+
+    p = sub.add_parser("curves", help="draw a run's training curves (PNG)")
+    p.add_argument("--run", type=Path, required=True, help="run folder (e.g. runs/default)")
+    p.add_argument("--out", type=Path, default=None, help="image (default RUN/curves.png)")
+    p.add_argument(
+        "--batch-size",
+        type=whole(1, 1_000_000),
+        default=None,
+        help="transformer batch size (default: from its checkpoint; else steps on the x axis)",
+    )
 
     try:
         from training.evaluate import add_parser as add_evaluate_parser
@@ -313,6 +323,12 @@ def _run(args: argparse.Namespace) -> int:
             image_size=args.image_size,
         )
         print(path)
+        return 0
+    if args.command == "curves":
+        from training.curves import render_curves
+
+        raise_interrupts()
+        print(render_curves(args.run, args.out or args.run / "curves.png", args.batch_size))
         return 0
     if args.command == "evaluate":
         from training.evaluate import run_evaluate
