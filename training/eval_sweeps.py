@@ -77,12 +77,20 @@ def run_ablation(inputs: SweepInputs, sampler: SamplerConfig, steps: tuple[int, 
     return {"samples": len(inputs.labels), "steps": list(steps), "rows": rows, **summary}
 
 
+# A setting may be chosen for accuracy only while its FD stays within this factor of the best
+# FD: strong guidance can buy accuracy with samples that all look alike.
+SWEEP_FD_SLACK = 1.5
+
+
 def best_sweep_row(rows: list[dict]) -> dict | None:
-    """The row with the highest judge accuracy; among equals, the lowest FD."""
+    """The most accurate row among those with FD <= ``SWEEP_FD_SLACK`` x the lowest FD; among
+    equally accurate rows, the lowest FD."""
     scored = [r for r in rows if r.get("judge_accuracy") is not None and r.get("fd") is not None]
     if not scored:
         return None
-    return max(scored, key=lambda r: (r["judge_accuracy"], -r["fd"]))
+    limit = SWEEP_FD_SLACK * min(r["fd"] for r in scored)
+    close = [r for r in scored if r["fd"] <= limit]
+    return max(close, key=lambda r: (r["judge_accuracy"], -r["fd"]))
 
 
 def run_sampler_sweep(
@@ -97,8 +105,8 @@ def run_sampler_sweep(
     without one only guidance 0 is measured.
 
     Returns:
-        {"samples", "rows", "best"}: best is the most accurate row (lowest FD among equals),
-        with ``export_flags``, the ``maskgit-train export`` overrides that store it.
+        {"samples", "rows", "best"}: best is ``best_sweep_row``'s pick, with ``export_flags``,
+        the ``maskgit-train export`` overrides that store it.
     """
     has_null = inputs.bundle.transformer_config.has_null_class
     guidance_scales = guidance_scales or (sampler.guidance_scale,)

@@ -176,7 +176,7 @@ def test_evaluate_writes_json_and_markdown(tiny_bundle_path, shapes_folder, tmp_
     settings = [(r["guidance_scale"], r["choice_temperature"]) for r in sweep_part["rows"]]
     assert settings == [(0, 1), (0, 4.5), (3, 1), (3, 4.5)] and sweep_part["samples"] == 5
     best = sweep_part["best"]
-    assert best["judge_accuracy"] == max(r["judge_accuracy"] for r in sweep_part["rows"])
+    assert best["judge_accuracy"] == best_sweep_row(sweep_part["rows"])["judge_accuracy"]
     assert f"export.sampler.guidance_scale={best['guidance_scale']}" in best["export_flags"]
     # Guidance changes the samples, so the rows measure different images.
     assert len({r["fd"] for r in sweep_part["rows"]}) > 1
@@ -302,6 +302,9 @@ def test_best_sweep_row_prefers_accuracy_then_fd():
     ]
     assert best_sweep_row(rows) is rows[2]
     assert best_sweep_row(rows[3:]) is None
+    # Accuracy bought with an FD beyond 1.5x the best one is not chosen.
+    greedy = {"guidance_scale": 9.0, "choice_temperature": 2.0, "judge_accuracy": 1.0, "fd": 4.6}
+    assert best_sweep_row([*rows, greedy]) is rows[2]
 
 
 def test_sweep_flags_reject_bad_numbers():
