@@ -311,7 +311,8 @@ def _sweep_lines(sweep: dict | None) -> list[str]:
     if best:
         lines += [
             "",
-            f"Chosen (the most accurate with FD within 1.5x of the best): guidance {_fmt(best['guidance_scale'], 1)}, choice temperature "
+            "Chosen (the most accurate with FD within 1.5x of the best): guidance "
+            f"{_fmt(best['guidance_scale'], 1)}, choice temperature "
             f"{_fmt(best['choice_temperature'], 1)} ({_fmt(best['judge_accuracy'], percent=True)}"
             f"); store it in the model with `maskgit-train export ... {best['export_flags']}`.",
         ]
