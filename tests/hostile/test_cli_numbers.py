@@ -24,7 +24,8 @@ GENERATE = [
 
 EDITS = [
     ("--scale", "0"), ("--scale", "-1"), ("--scale", "1000"), ("--feather", "-1"),
-    ("--feather", str(10**6)), ("--threads", "-2"),
+    ("--feather", str(10**6)), ("--threads", "-2"), ("--detail", "0"), ("--detail", "nan"),
+    ("--detail", "1.5"), ("--detail", "-inf"),
 ]  # fmt: skip
 
 
