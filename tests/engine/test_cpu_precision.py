@@ -100,6 +100,7 @@ def test_choice_on_other_devices():
 
 def test_the_16x16_default_shape_is_measured_and_the_8x8_one_is_not():
     """The work threshold splits the two bundled shapes: same transformer, 65 vs 257 tokens."""
+
     def work(grid: int) -> int:
         cfg = TransformerConfig(
             codebook_size=1024, num_classes=12, has_null_class=True, grid_size=grid,
