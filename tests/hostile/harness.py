@@ -129,6 +129,9 @@ report = os.environ.pop("HOSTILE_PEAK_FILE")
 import atexit
 atexit.register(lambda: open(report, "w").write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
 target, sys.argv = sys.argv[1], sys.argv[1:]
+# As the console scripts are named: the packages' start-up Ctrl-C handling keys on it.
+entry_names = {"training.cli:main": "maskgit-train", "maskgit_studio.cli:main": "maskgit-studio"}
+sys.argv[0] = entry_names.get(target, target)
 if target == "-c":
     code, sys.argv = sys.argv[1], sys.argv[1:]
     exec(compile(code, "<case>", "exec"), {"__name__": "__main__"})
