@@ -8,7 +8,8 @@ session enters it per step (autocast casts the weights on every entry, and that 
 
 The choice is cached in the user cache folder (``MASKGIT_STUDIO_CACHE`` overrides it), keyed by
 torch version, CPU model and flags, thread count and the model's size class, so it is re-measured
-when any of those changes and costs nothing afterwards.
+when any of those changes and costs nothing afterwards. A choice measured while the machine is
+busy (load above its core count) is used but not cached.
 
 Models whose forward is under ``MEASURE_MIN_WORK`` multiply-adds (about parameters x sequence
 length) stay fp32 without measuring: their forward takes a few milliseconds (the old 8x8 bundled
@@ -65,6 +66,17 @@ class PrecisionChoice:
     @property
     def label(self) -> str:
         return f"{self.precision} ({self.reason})"
+
+
+def machine_busy() -> bool:
+    """More runnable work than cores (1-minute load average): a measurement taken now says more
+    about the neighbours than about the CPU (seen here: bf16 "5x slower" next to a training run
+    with 2 threads each), so it is used but not cached."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on this OS: nothing to go by
+        return False
+    return load > (os.cpu_count() or 1)
 
 
 def cache_path() -> Path:
@@ -190,6 +202,9 @@ def auto_cpu_precision(transformer: torch.nn.Module, has_native_bf16: bool) -> P
     start = time.perf_counter()
     choice = measure(transformer)
     log.info("CPU precision %s in %.2f s", choice.label, time.perf_counter() - start)
+    if machine_busy():
+        log.warning("the CPU is busy: the precision choice is used now and measured again later")
+        return choice
     entry = {**asdict(choice), **cpu_fingerprint(), "size": size_class(transformer)}
     entry["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     _write_cache(path, key, entry)
@@ -202,5 +217,6 @@ __all__ = [
     "cache_path",
     "cpu_fingerprint",
     "forward_work",
+    "machine_busy",
     "measure",
 ]

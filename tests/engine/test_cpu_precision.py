@@ -17,6 +17,7 @@ from tests.conftest import make_tiny_models
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("MASKGIT_STUDIO_CACHE", str(tmp_path))
+    monkeypatch.setattr(cpu_precision, "machine_busy", lambda: False)  # an idle machine
     return tmp_path
 
 
@@ -65,6 +66,28 @@ def test_large_model_is_measured_once_then_cached(cache_dir, measured_calls, mon
         torch.set_num_threads(threads)
     assert len(measured_calls) == 2
     assert len(json.loads((cache_dir / cpu_precision.CACHE_FILE).read_text())) == 2
+
+
+def test_a_choice_measured_on_a_busy_machine_is_not_cached(cache_dir, measured_calls, monkeypatch):
+    monkeypatch.setattr(cpu_precision, "MEASURE_MIN_WORK", 0)
+    monkeypatch.setattr(cpu_precision, "machine_busy", lambda: True)
+    _, model = make_tiny_models()
+    first = cpu_precision.auto_cpu_precision(model, has_native_bf16=True)
+    assert first.reason.startswith("measured:")
+    assert not (cache_dir / cpu_precision.CACHE_FILE).exists()
+    cpu_precision.auto_cpu_precision(model, has_native_bf16=True)
+    assert len(measured_calls) == 2  # measured again: nothing was kept
+    monkeypatch.setattr(cpu_precision, "machine_busy", lambda: False)
+    cpu_precision.auto_cpu_precision(model, has_native_bf16=True)
+    assert (cache_dir / cpu_precision.CACHE_FILE).exists() and len(measured_calls) == 3
+
+
+def test_machine_busy_reads_the_load_against_the_cores(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("os.getloadavg", lambda: (3.1, 1.0, 1.0))
+    assert cpu_precision.machine_busy()
+    monkeypatch.setattr("os.getloadavg", lambda: (1.2, 1.0, 1.0))
+    assert not cpu_precision.machine_busy()
 
 
 def test_cached_choice_is_what_auto_uses(cache_dir, monkeypatch):
