@@ -286,9 +286,10 @@ class RunController(QObject):
         count = len(result.images)
         if count == 1 and self.auto_accept_single:
             self.accept()
-            self.message.emit("Done. Ctrl+Z undoes it; hold Tab to compare.")
+            text = "Done. Ctrl+Z undoes it; hold Tab to compare."
         else:
-            self.message.emit(f"{count} variations: ←/→ browse, Enter accepts, Esc discards.")
+            text = f"{count} variations: ←/→ browse, Enter accepts, Esc discards."
+        self.message.emit(text + _enlarged_note(result.request, kind))
         self._end(view)
 
     def _on_cancelled(self) -> None:
@@ -310,3 +311,11 @@ class RunController(QObject):
         if self.view is not None and self.view.record_id == run_id:
             self.view.accepted_version = doc.version
         return True
+
+
+def _enlarged_note(request: dict, kind: str) -> str:
+    """A hint after an edit whose fill was enlarged (scale > 1): the detail pass can sharpen it."""
+    scale = request.get("scale")
+    if kind in ("generate", "add_detail") or not isinstance(scale, int) or scale <= 1:
+        return ""
+    return f" The fill was enlarged {scale}×: the mask action Add detail redraws it finer."

@@ -134,3 +134,21 @@ def test_add_detail_redraws_part_of_the_mask_at_the_finest_scale(window, qtbot):
     near[ys.min() - 3 : ys.max() + 4, xs.min() - 3 : xs.max() + 4] = True  # mask + feather
     np.testing.assert_array_equal(doc.image[~near], before[~near])
     assert (doc.image[mask] != before[mask]).any()
+
+
+def test_an_enlarged_edit_points_to_add_detail(window, qtbot):
+    doc = _open(window)
+    _paint_disc(doc, 50.0, 50.0, 6.0)
+    params = window.params
+    params.fit_window.setChecked(False)
+    params.scale.setValue(2)
+    messages = []
+    window.controller.message.connect(messages.append)
+    assert window.run_current()
+    wait_run(qtbot, window)
+    assert doc.runs[-1].request["scale"] == 2
+    assert "enlarged 2×" in messages[-1] and "Add detail" in messages[-1]
+    params.mask_operation.setCurrentIndex(params.mask_operation.findData("add_detail"))
+    assert window.run_current()
+    wait_run(qtbot, window)
+    assert "Add detail" not in messages[-1]  # the detail pass itself ran at scale 1
