@@ -117,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
                 default=None,
                 help="bundle path (default: OUT/model.safetensors)",
             )
+            p.add_argument(
+                "--from-checkpoint",
+                action="store_true",
+                help="take the transformer from its latest checkpoint (a look at a stage still "
+                "running or stopped early; the final weights are written only at its end)",
+            )
     p = sub.add_parser(
         "all",
         help="run every stage in order, skipping finished ones",
@@ -210,7 +216,8 @@ def run_stage(stage: str, recipe: dict, out: Path, args: argparse.Namespace) -> 
                 ):
                     log.info("export up to date (%s); skipping", path)
                     return {"stage": "export", "complete": True, "path": str(path)}
-                path = export_bundle(recipe, out, getattr(args, "output", None))
+                from_checkpoint = getattr(args, "from_checkpoint", False)
+                path = export_bundle(recipe, out, getattr(args, "output", None), from_checkpoint)
                 return {"stage": "export", "complete": True, "path": str(path)}
             return {"stage": "export", "complete": True}
     finally:

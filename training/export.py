@@ -15,10 +15,12 @@ from pathlib import Path
 import torch
 
 from maskgit_studio.engine.checkpoint import save_bundle
+from maskgit_studio.engine.transformer import MaskGitTransformer
 from training import pretokenize as pretok
 from training import train_tokenizer as tok_stage
 from training import train_transformer as tr_stage
-from training.run_state import STATUS_FILE, read_json
+from training.recipes import transformer_config
+from training.run_state import STATE_FILE, STATUS_FILE, load_state, read_json
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +67,16 @@ def build_provenance(recipe: dict, out_dir: Path, tok_info: dict, tr_info: dict)
             "tokenizer_minutes": round(tok_status.get("elapsed_s", 0.0) / 60, 1),
             "tokenizer_img_per_s": round(tok_status.get("img_per_s", 0.0), 1),
             "transformer_steps": tr_info.get("step"),
-            "transformer_minutes": round(tr_status.get("elapsed_s", 0.0) / 60, 1),
+            "transformer_minutes": round(
+                tr_info.get("elapsed_s", tr_status.get("elapsed_s", 0.0)) / 60, 1
+            ),
             "transformer_seq_per_s": round(tr_status.get("seq_per_s", 0.0), 1),
-            "transformer_weights": "EMA",
+            "transformer_weights": "EMA"
+            + (
+                " (a checkpoint of a stage not yet finished)"
+                if tr_info.get("from_checkpoint")
+                else ""
+            ),
         },
         "warm_start": {
             "tokenizer": tok_info.get("warm_start"),
@@ -78,18 +87,54 @@ def build_provenance(recipe: dict, out_dir: Path, tok_info: dict, tr_info: dict)
     }
 
 
-def export_bundle(recipe: dict, out_dir: str | Path, output: str | Path | None = None) -> Path:
-    """Write OUT/model.safetensors (or ``output``) from the run's trained stages.
+def checkpoint_transformer(
+    recipe: dict, out_dir: Path, num_classes: int
+) -> tuple[MaskGitTransformer, dict]:
+    """The EMA weights of the transformer stage's latest checkpoint: a look at a run that is
+    still going, or was stopped before its end (the final file is written only then).
+
+    Returns:
+        (the model in eval mode, info like the final file's: step, metrics of the last eval).
+    """
+    path = out_dir / tr_stage.STAGE / STATE_FILE
+    state = load_state(path, mmap=True, announce=False)
+    if state is None or "ema" not in state:
+        raise FileNotFoundError(f"no transformer checkpoint at {path}; run the transformer stage")
+    model = MaskGitTransformer(transformer_config(recipe, num_classes))
+    model.load_state_dict(state["ema"])
+    status = read_json(out_dir / tr_stage.STAGE / STATUS_FILE) or {}
+    info = {
+        "step": int(state["step"]),
+        "metrics": status.get("metrics", {}) if status.get("step") == state["step"] else {},
+        "recipe": recipe["name"],
+        "from_checkpoint": True,
+        "elapsed_s": float(state.get("elapsed_s", 0.0)),  # the status may be older
+    }
+    return model.eval(), info
+
+
+def export_bundle(
+    recipe: dict,
+    out_dir: str | Path,
+    output: str | Path | None = None,
+    from_checkpoint: bool = False,
+) -> Path:
+    """Write OUT/model.safetensors (or ``output``) from the run's trained stages; with
+    ``from_checkpoint`` the transformer comes from its latest checkpoint (a running stage).
 
     Raises:
         FileNotFoundError: a stage has not finished (the message names it).
     """
     out_dir = Path(out_dir)
     tokenizer, tok_info = tok_stage.load_tokenizer(out_dir / tok_stage.STAGE / tok_stage.FINAL_FILE)
-    transformer, tr_info = tr_stage.load_transformer(out_dir / tr_stage.STAGE / tr_stage.FINAL_FILE)
     meta = read_json(out_dir / pretok.STAGE_DIR / pretok.META_FILE)
     if meta is None:
         raise FileNotFoundError(f"no tokens in {out_dir / pretok.STAGE_DIR}; run pretokenize")
+    if from_checkpoint:
+        transformer, tr_info = checkpoint_transformer(recipe, out_dir, len(meta["class_names"]))
+    else:
+        final = out_dir / tr_stage.STAGE / tr_stage.FINAL_FILE
+        transformer, tr_info = tr_stage.load_transformer(final)
     provenance = build_provenance(recipe, out_dir, tok_info, tr_info)
     path = save_bundle(
         bundle_path(recipe, out_dir, output),

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 import torch
 
+from maskgit_studio.engine.checkpoint import load_bundle
 from maskgit_studio.engine.config import TransformerConfig
 from training.distributed import DistContext
+from training.export import export_bundle, storage_dtype
 from training.pretokenize import load_tokens, pretokenize
 from training.progress import read_metrics
 from training.recipes import load_recipe
+from training.run_state import load_state
 from training.stage import open_dataset
 from training.train_tokenizer import FINAL_FILE as TOK_FILE
 from training.train_tokenizer import load_tokenizer, train_tokenizer
@@ -71,6 +76,25 @@ def test_transformer_smoke_run_exports_ema_weights(tokens_run):
     ids = torch.full((2, model.config.seq_len), model.config.mask_id)
     ids[:, 0] = model.config.null_class_id
     assert model.image_logits(ids).shape == (2, 16, 32)
+
+
+def test_a_stopped_stage_exports_from_its_checkpoint(tokens_run, tmp_path):
+    recipe, done = tokens_run
+    out = tmp_path / "run"
+    for part in ("tokenizer", "tokens"):
+        shutil.copytree(done / part, out / part)
+    status = train_transformer(recipe, out, CTX, stop_at_step=4)
+    assert not status["complete"] and not (out / "transformer" / FINAL_FILE).exists()
+    with pytest.raises(FileNotFoundError, match="transformer"):
+        export_bundle(recipe, out)
+    path = export_bundle(recipe, out, tmp_path / "look.safetensors", from_checkpoint=True)
+    bundle = load_bundle(path)
+    state = load_state(out / "transformer" / "state.pt")
+    stored = storage_dtype(recipe["export"]["dtype"])
+    for name, value in bundle.transformer.state_dict().items():  # the EMA weights, as stored
+        torch.testing.assert_close(value, state["ema"][name].to(stored).to(value.dtype))
+    assert bundle.provenance["training"]["transformer_steps"] == 4
+    assert "not yet finished" in bundle.provenance["training"]["transformer_weights"]
 
 
 def test_mask_batch_masks_counts_from_the_schedule_and_drops_classes():
