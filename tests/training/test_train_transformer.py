@@ -10,6 +10,7 @@ import torch
 
 from maskgit_studio.engine.checkpoint import load_bundle
 from maskgit_studio.engine.config import TransformerConfig
+from maskgit_studio.engine.transformer import MaskGitTransformer
 from training.distributed import DistContext
 from training.export import export_bundle, storage_dtype
 from training.pretokenize import load_tokens, pretokenize
@@ -127,12 +128,16 @@ def test_mask_batch_masks_counts_from_the_schedule_and_drops_classes():
 def test_training_precision_resolves_and_bf16_training_runs(tokens_run, tmp_path):
     """transformer.precision=bf16 trains under CPU autocast; a bad value is refused by name."""
     import copy
-    import shutil
 
     from training.train_transformer import training_precision
 
     assert training_precision("auto", torch.device("cpu")) == "fp32"
     assert training_precision("auto", torch.device("cuda")) == "bf16"
+    # On a CPU, auto asks the engine's probe about the model: the tiny one is too small to
+    # measure, so fp32.
+    tiny = MaskGitTransformer(TransformerConfig(codebook_size=32, num_classes=3, grid_size=4,
+                                                hidden_size=32, num_layers=1, num_heads=2, mlp_size=64))  # fmt: skip
+    assert training_precision("auto", torch.device("cpu"), tiny) == "fp32"
     with pytest.raises(ValueError, match="precision"):
         training_precision("fp16", torch.device("cpu"))
     recipe, out = tokens_run
