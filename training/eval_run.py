@@ -316,7 +316,8 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
     lap("inpainting")
 
     def sweep_inputs(count: int) -> SweepInputs:
-        labels = reference.labels[: min(count, len(reference))]
+        # The reference's labels (class-balanced blocks), repeated when more samples are asked.
+        labels = reference.labels.repeat(-(-count // len(reference)))[:count]
         return SweepInputs(
             bundle, judge, labels, to_model, ref_feats, options.seed, options.batch_size
         )

@@ -112,7 +112,7 @@ def test_evaluate_writes_json_and_markdown(tiny_bundle_path, shapes_folder, tmp_
         "--sweep-choice-temperature",
         "1,4.5",
         "--sweep-samples",
-        "5",
+        "9",
     )
     args = _tiny_args(tiny_bundle_path, shapes_folder, out, "--ablation", "on", *sweep)
     assert args.func(args) == 0
@@ -174,7 +174,8 @@ def test_evaluate_writes_json_and_markdown(tiny_bundle_path, shapes_folder, tmp_
 
     sweep_part = result["sampler_sweep"]
     settings = [(r["guidance_scale"], r["choice_temperature"]) for r in sweep_part["rows"]]
-    assert settings == [(0, 1), (0, 4.5), (3, 1), (3, 4.5)] and sweep_part["samples"] == 5
+    assert settings == [(0, 1), (0, 4.5), (3, 1), (3, 4.5)]
+    assert sweep_part["samples"] == 9  # more than the 6 reference images: their labels repeat
     best = sweep_part["best"]
     assert best["judge_accuracy"] == best_sweep_row(sweep_part["rows"])["judge_accuracy"]
     assert f"export.sampler.guidance_scale={best['guidance_scale']}" in best["export_flags"]
