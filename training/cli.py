@@ -1,6 +1,7 @@
 """``maskgit-train`` (also ``python -m training``): train, export and evaluate studio models.
 
-Sub-commands: tokenizer, pretokenize, transformer, export, all, evaluate, preview-data, curves.
+Sub-commands: tokenizer, pretokenize, transformer, export, all, evaluate, preview-data, curves,
+set-sampler.
 Every training sub-command reads a recipe (``--recipe NAME`` from training/configs/, or a .toml
 path) and writes into a run folder (``--out``, default runs/RECIPE). Any recipe key can be
 overridden with ``--set section.key=VALUE`` (repeatable); shortcuts: ``--steps``,
@@ -148,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="transformer batch size (default: from its checkpoint; else steps on the x axis)",
     )
+
+    from training.set_sampler import add_parser as add_set_sampler_parser
+
+    add_set_sampler_parser(sub)
 
     try:
         from training.evaluate import add_parser as add_evaluate_parser
@@ -337,6 +342,9 @@ def _run(args: argparse.Namespace) -> int:
         raise_interrupts()
         print(render_curves(args.run, args.out or args.run / "curves.png", args.batch_size))
         return 0
+    if args.command == "set-sampler":
+        raise_interrupts()
+        return int(args.func(args))
     if args.command == "evaluate":
         from training.evaluate import run_evaluate
 

@@ -137,6 +137,33 @@ def save_bundle(
     return path
 
 
+def copy_with_provenance(
+    src: str | os.PathLike, dst: str | os.PathLike, provenance: dict[str, Any]
+) -> Path:
+    """Write ``src``'s bundle to ``dst`` (atomically; ``dst`` may be ``src``) with another
+    provenance record. The tensors are copied as stored, bit for bit: only the metadata changes
+    (e.g. the recommended sampler settings of a model whose run folder is gone).
+
+    Raises:
+        CheckpointError: ``src`` is not a valid bundle (checked as ``load_bundle`` does).
+    """
+    src, dst = Path(src), Path(dst)
+    load_bundle(src)  # every check the studio makes, before anything is written
+    meta = read_metadata(src)
+    meta["provenance"] = provenance
+    try:
+        with safe_open(str(src), framework="pt") as fh:
+            tensors = {key: fh.get_tensor(key) for key in fh.keys()}
+    except (SafetensorsError, OSError) as exc:
+        raise CheckpointError(f"{src.name} is damaged: {exc}") from None
+    with atomic_output(dst) as tmp:
+        try:
+            save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(meta)})
+        except SafetensorsError as exc:
+            raise _as_os_error(exc, dst) from None
+    return dst
+
+
 def _as_os_error(exc: BaseException, path: Path) -> OSError:
     """safetensors reports I/O errors as text ("... (os error 28)"): make it an OSError."""
     found = re.search(r"os error (\d+)", str(exc))
