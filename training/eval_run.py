@@ -217,7 +217,7 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
     empty_class = judge.no_object_index
     if empty_class is not None:
         judge_part["no_object_share_real"] = float(
-            (judge.predict(originals) == empty_class).float().mean()
+            (judge.predict(originals) == empty_class).double().mean()
         )
     if held.independent is not None:
         judge_part["independent_images"] = len(held.independent)
@@ -268,14 +268,14 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
     )
     cond = feature_scores(judge, samples, reference.labels, ref_feats)
     cond["per_class_accuracy"] = {
-        name: float(cond["_correct"][model_labels == k].float().mean())
+        name: float(cond["_correct"][model_labels == k].double().mean())
         for k, name in enumerate(bundle.class_names)
         if bool((model_labels == k).any())
     }
     if empty_class is not None:
         judged_empty = cond["_predicted"] == empty_class
         cond["per_class_no_object"] = {
-            name: float(judged_empty[model_labels == k].float().mean())
+            name: float(judged_empty[model_labels == k].double().mean())
             for k, name in enumerate(bundle.class_names)
             if bool((model_labels == k).any())
         }
@@ -303,10 +303,10 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
     cells = int(centre_box_cells(grid, factor).sum())
     box_side = round(cells**0.5)
     inpaint |= {
-        "judge_accuracy_context_only": float((context_only == masked.labels).float().mean()),
+        "judge_accuracy_context_only": float((context_only == masked.labels).double().mean()),
         "context_only_no_object_share": None
         if empty_class is None
-        else float((context_only == empty_class).float().mean()),
+        else float((context_only == empty_class).double().mean()),
         "box": f"centre {box_side}x{box_side} of {grid}x{grid} tokens (half width x half height)",
         "box_tokens": cells,
         "steps": inpaint_sampler.steps,

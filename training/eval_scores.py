@@ -32,8 +32,8 @@ def feature_scores(
     empty = judge.no_object_index
     return {
         "samples": len(images),
-        "judge_accuracy": float(correct.float().mean()),
-        "no_object_share": None if empty is None else float((predicted == empty).float().mean()),
+        "judge_accuracy": float(correct.double().mean()),
+        "no_object_share": None if empty is None else float((predicted == empty).double().mean()),
         "fd": metrics.frechet_distance(feats, ref_feats),
         "kid": kid,
         "kid_std": kid_std,

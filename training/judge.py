@@ -230,7 +230,7 @@ class Judge:
 
     def accuracy(self, images: torch.Tensor, labels: torch.Tensor) -> float:
         """Fraction of (B, 3, H, W) images whose prediction equals labels (B,)."""
-        return float((self.predict(images) == labels.cpu()).float().mean())
+        return float((self.predict(images) == labels.cpu()).double().mean())
 
 
 def train_judge(

@@ -451,3 +451,23 @@ def test_targets_pass_fail_with_directions_and_floor():
     markdown = render_markdown({"targets": check_targets(result)})
     assert "| tokenizer PSNR (dB) | 27.00 | >= 28.00 (floor 26.00) | floor met |" in markdown
     assert "| FD(samples) / FD(reconstructions) | 2.50 | <= 2.00 | NOT met |" in markdown
+
+
+def test_a_share_exactly_on_its_target_meets_it():
+    """228 of 240 correct is 95 %: a float32 mean (0.9499999881) once reported it as missed."""
+    from training.eval_scores import feature_scores
+
+    labels = torch.arange(240) % 12
+    predicted = torch.where(torch.arange(240) < 228, labels, (labels + 1) % 12)
+
+    class Judge:  # the scores' input: logits that pick ``predicted``, random features
+        no_object_index = None
+
+        def logits_and_features(self, images):
+            return torch.nn.functional.one_hot(predicted, 12).float(), torch.randn(240, 8)
+
+    scores = feature_scores(Judge(), torch.zeros(240, 3, 8, 8), labels, torch.randn(50, 8))
+    assert scores["judge_accuracy"] == 0.95
+    result = {"class_conditional": {"judge_accuracy": scores["judge_accuracy"]}}
+    rows = {row["name"]: row for row in check_targets(result)}
+    assert rows["judge accuracy, class samples"]["met"] is True
