@@ -82,6 +82,14 @@ def sample_image(h=96, w=128, seed=0) -> np.ndarray:
     return img.astype(np.uint8)
 
 
+def open_sample(window, h=96, w=128):
+    """A new document of ``sample_image`` shown in the window, fitted to the canvas."""
+    doc = window.new_document(sample_image(h, w))
+    window.set_document(doc)
+    window.canvas.fit()
+    return doc
+
+
 def view_point(canvas, x: float, y: float) -> QPoint:
     """The viewport point showing document pixel (x, y)."""
     return canvas.mapFromScene(QPointF(x, y))

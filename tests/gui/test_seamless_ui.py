@@ -8,18 +8,11 @@ import numpy as np
 
 from maskgit_studio.engine.session import EditOptions
 
-from .conftest import drag, sample_image, wait_run
-
-
-def _open(window, h=96, w=128):
-    doc = window.new_document(sample_image(h, w))
-    window.set_document(doc)
-    window.canvas.fit()
-    return doc
+from .conftest import drag, open_sample, wait_run
 
 
 def test_round_brush_paints_pixels_not_cells(window):
-    doc = _open(window)
+    doc = open_sample(window)
     window.set_tool("brush")
     window.brush_size.set_snap(False)
     window.brush_size.set_px(6)
@@ -83,7 +76,7 @@ def _paint_disc(doc, x, y, r):
 
 
 def test_refine_with_a_pixel_mask_changes_only_the_painted_pixels(window, qtbot):
-    doc = _open(window)
+    doc = open_sample(window)
     before = doc.image.copy()
     mask = _paint_disc(doc, 50.0, 50.0, 7.0)
     params = window.params
@@ -103,7 +96,7 @@ def test_refine_with_a_pixel_mask_changes_only_the_painted_pixels(window, qtbot)
 
 
 def test_remove_object_runs_unconditionally(window, qtbot):
-    doc = _open(window)
+    doc = open_sample(window)
     _paint_disc(doc, 40.0, 40.0, 6.0)
     params = window.params
     params.mask_operation.setCurrentIndex(params.mask_operation.findData("remove_object"))
@@ -116,7 +109,7 @@ def test_remove_object_runs_unconditionally(window, qtbot):
 
 
 def test_add_detail_redraws_part_of_the_mask_at_the_finest_scale(window, qtbot):
-    doc = _open(window)
+    doc = open_sample(window)
     before = doc.image.copy()
     mask = _paint_disc(doc, 60.0, 44.0, 9.0)
     params = window.params
@@ -137,7 +130,7 @@ def test_add_detail_redraws_part_of_the_mask_at_the_finest_scale(window, qtbot):
 
 
 def test_an_enlarged_edit_points_to_add_detail(window, qtbot):
-    doc = _open(window)
+    doc = open_sample(window)
     _paint_disc(doc, 50.0, 50.0, 6.0)
     params = window.params
     params.fit_window.setChecked(False)

@@ -5,18 +5,11 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 
-from .conftest import drag, sample_image
-
-
-def _open(window, h=96, w=128):
-    doc = window.new_document(sample_image(h, w))
-    window.set_document(doc)
-    window.canvas.fit()
-    return doc
+from .conftest import drag, open_sample
 
 
 def test_brush_drag_paints_a_gapless_line_of_cells(window):
-    doc = _open(window)
+    doc = open_sample(window)
     window.brush_size.set(1)
     window.set_tool("brush")
     c = doc.cell_size
@@ -33,7 +26,7 @@ def test_brush_drag_paints_a_gapless_line_of_cells(window):
 
 
 def test_right_click_and_eraser_erase(window):
-    doc = _open(window)
+    doc = open_sample(window)
     window.set_tool("brush")
     window.brush_size.set(3)
     c = doc.cell_size
@@ -60,7 +53,7 @@ def test_bracket_keys_and_ctrl_wheel_change_brush_size(window, qtbot):
 
 
 def test_box_drag_snaps_and_shows_the_engine_ring(window):
-    doc = _open(window)
+    doc = open_sample(window)
     window.set_tool("box")
     window.params.class_picker.set_class(2)
     drag(window.canvas, [(13, 11), (40, 30), (45, 35)])
@@ -74,7 +67,7 @@ def test_box_drag_snaps_and_shows_the_engine_ring(window):
 
 
 def test_box_move_and_resize_by_handle(window):
-    doc = _open(window)
+    doc = open_sample(window)
     window.set_tool("box")
     drag(window.canvas, [(10, 10), (30, 30)])
     assert doc.boxes[0].xywh == (8, 8, 24, 24)
@@ -86,7 +79,7 @@ def test_box_move_and_resize_by_handle(window):
 
 
 def test_outpaint_drag_grows_by_whole_cells(window):
-    doc = _open(window)
+    doc = open_sample(window)
     window.set_tool("outpaint")
     c = doc.cell_size
     h, w = doc.shape
@@ -103,7 +96,7 @@ def test_outpaint_drag_grows_by_whole_cells(window):
 
 
 def test_pan_and_zoom_do_not_paint(window, qtbot):
-    doc = _open(window)
+    doc = open_sample(window)
     window.set_tool("brush")
     zoom = window.canvas.zoom
     window.canvas.set_zoom(zoom * 2)
