@@ -10,6 +10,10 @@ Pipelines (the same sampler and seed; ``--ablation`` adds the steps in between):
   official alpha feather over whole cells.
 - new: the region-sized window (``editing.auto_scale`` / ``outpaint_scale``), colour match,
   detail match and Poisson blend, pixel-precise mask.
+- new + detail pass: then ``EngineSession.add_detail`` (strength 0.5) where the fill was enlarged.
+- ceiling: the truth's own tokens (the original re-encoded at the edit's scale, one token of the
+  region re-drawn) through the same composite: what a perfect transformer would give with this
+  tokenizer, so the texture a fill can reach at all.
 
 Measures (``edit_metrics``): texture ratio, colour step across the border (absolute, and
 over the original's on the same geometry), sharpness, the working scale, seconds per edit, and
@@ -46,6 +50,7 @@ import edit_metrics as em  # noqa: E402
 from bench_edits_cases import Case, make_case  # noqa: E402
 
 from maskgit_studio.engine.edit_options import EditOptions  # noqa: E402
+from maskgit_studio.engine.editing import outpaint_scale  # noqa: E402
 from maskgit_studio.engine.editing_composite import Blend  # noqa: E402
 from maskgit_studio.engine.session import EngineSession  # noqa: E402
 
@@ -59,6 +64,9 @@ PIPELINES = {
     "old": ("document", EditOptions.legacy()),
     "new": ("region", EditOptions()),
     "new + detail pass": ("region+detail", EditOptions()),
+    # What a perfect transformer would give: the truth's own tokens through the same window,
+    # decoder and composite (all but one token of the region kept as encoded).
+    "ceiling: the truth's tokens": ("ceiling", EditOptions()),
 }
 ABLATION = {
     "region + alpha": ("region", EditOptions.legacy()),
@@ -68,6 +76,8 @@ ABLATION = {
 
 def run_case(session: EngineSession, case: Case, where: str, options: EditOptions, sampler):
     """Edit one case; returns (edited image in reference coordinates, changed, seconds, scale)."""
+    if where == "ceiling":
+        return _ceiling(session, case, options, sampler)
     scale = session.default_scale(case.image.shape[1], case.image.shape[0])
     scale = scale if where == "document" else None
     start = time.perf_counter()
@@ -96,6 +106,25 @@ def run_case(session: EngineSession, case: Case, where: str, options: EditOption
         h, w = case.reference.shape[:2]
         edited, changed = edited[y0 : y0 + h, x0 : x0 + w], changed[y0 : y0 + h, x0 : x0 + w]
     return edited, changed, seconds, result.request["scale"]
+
+
+def _ceiling(session: EngineSession, case: Case, options: EditOptions, sampler):
+    """The truth re-encoded and decoded over the fill at the edit's scale (an outpaint's: the
+    scale ``outpaint_scale`` gives its cut canvas), composited like an edit."""
+    scale = None
+    if case.kind == "outpaint":
+        info = session.info
+        scale = outpaint_scale(
+            case.image.shape[:2], case.growth, info.downsample_factor, info.grid_size
+        )
+    start = time.perf_counter()
+    run = session.refine(
+        case.reference, case.fill, 1e-9, "random", None, sampler, previews=False, scale=scale,
+        options=options,
+    )  # fmt: skip
+    result = run.run_to_end()
+    seconds = time.perf_counter() - start
+    return result.images[0], result.changed, seconds, result.request["scale"]
 
 
 def _new_pixels(case: Case, offset: tuple[int, int], canvas: np.ndarray) -> np.ndarray:
@@ -249,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             "old composite": "old",
             "new composite": "new",
             "+ detail pass": "new + detail pass",
+            "truth's tokens": "ceiling: the truth's tokens",
         }
         extra.gallery(args.gallery, cases, {t: done["images"][k] for t, k in columns.items()})
         print(f"gallery: {args.gallery}")

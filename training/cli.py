@@ -1,7 +1,7 @@
 """``maskgit-train`` (also ``python -m training``): train, export and evaluate studio models.
 
-Sub-commands: tokenizer, pretokenize, transformer, export, all, evaluate, preview-data, curves,
-set-sampler.
+Sub-commands: tokenizer, decoder, pretokenize, transformer, export, all, evaluate, preview-data,
+curves, set-sampler.
 Every training sub-command reads a recipe (``--recipe NAME`` from training/configs/, or a .toml
 path) and writes into a run folder (``--out``, default runs/RECIPE). Any recipe key can be
 overridden with ``--set section.key=VALUE`` (repeatable); shortcuts: ``--steps``,
@@ -25,7 +25,9 @@ from training.recipes import available_recipes, describe_overrides, load_recipe
 
 log = logging.getLogger("training")
 
-STAGES = ("tokenizer", "pretokenize", "transformer", "export")
+# "decoder" (sharpening the decoder, tokens unchanged) runs in `all` when decoder.steps > 0.
+STAGES = ("tokenizer", "decoder", "pretokenize", "transformer", "export")
+TRAINED_STAGES = ("tokenizer", "decoder", "transformer")  # the loop's stages (budgets, resume)
 
 EPILOG = """recipe keys (override any with --set KEY=VALUE; VALUE is TOML, bare words are strings):
 {keys}
@@ -98,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     helps = {
         "tokenizer": "train the VQ tokenizer (stage 1)",
+        "decoder": "sharpen the tokenizer's decoder with a GAN loss, tokens unchanged (optional)",
         "pretokenize": "encode the dataset to token arrays with the trained tokenizer (stage 2)",
         "transformer": "train the masked-token transformer on the tokens (stage 3)",
         "export": "write the studio model bundle (.safetensors) from the trained stages",
@@ -110,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=EPILOG.format(keys=describe_overrides()),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        _add_recipe_options(p, stage_shortcuts=name in ("tokenizer", "transformer"))
+        _add_recipe_options(p, stage_shortcuts=name in TRAINED_STAGES)
         if name == "export":
             p.add_argument(
                 "--output",
@@ -123,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="take the transformer from its latest checkpoint (a look at a stage still "
                 "running or stopped early; the final weights are written only at its end)",
+            )
+            p.add_argument(
+                "--plain-decoder",
+                action="store_true",
+                help="export the tokenizer's own decoder even when the decoder stage has "
+                "sharpened it (to compare the two)",
             )
     p = sub.add_parser(
         "all",
@@ -187,18 +196,28 @@ def run_stage(stage: str, recipe: dict, out: Path, args: argparse.Namespace) -> 
 
     # The stages' modules load under the start-up Ctrl-C handler; the stage itself runs with
     # KeyboardInterrupt (and installs its own save-and-stop handler).
-    for module in ("export", "pretokenize", "train_tokenizer", "train_transformer"):
+    for module in (
+        "export",
+        "pretokenize",
+        "train_tokenizer",
+        "train_decoder",
+        "train_transformer",
+    ):
         importlib.import_module(f"training.{module}")
     raise_interrupts()
     ctx = D.init_distributed(recipe["device"])
     kwargs = {"restart": args.restart}
-    if stage in ("tokenizer", "transformer"):
+    if stage in TRAINED_STAGES:
         kwargs["stop_at_step"] = args.stop_at_step
     try:
         if stage == "tokenizer":
             from training.train_tokenizer import train_tokenizer
 
             return train_tokenizer(recipe, out, ctx, **kwargs)
+        if stage == "decoder":
+            from training.train_decoder import train_decoder
+
+            return train_decoder(recipe, out, ctx, **kwargs)
         if stage == "pretokenize":
             from training.pretokenize import pretokenize
 
@@ -221,8 +240,13 @@ def run_stage(stage: str, recipe: dict, out: Path, args: argparse.Namespace) -> 
                 ):
                     log.info("export up to date (%s); skipping", path)
                     return {"stage": "export", "complete": True, "path": str(path)}
-                from_checkpoint = getattr(args, "from_checkpoint", False)
-                path = export_bundle(recipe, out, getattr(args, "output", None), from_checkpoint)
+                path = export_bundle(
+                    recipe,
+                    out,
+                    getattr(args, "output", None),
+                    getattr(args, "from_checkpoint", False),
+                    getattr(args, "plain_decoder", False),
+                )
                 return {"stage": "export", "complete": True, "path": str(path)}
             return {"stage": "export", "complete": True}
     finally:
@@ -234,6 +258,8 @@ def run_stage(stage: str, recipe: dict, out: Path, args: argparse.Namespace) -> 
 def run_all(recipe: dict, out: Path, args: argparse.Namespace) -> int:
     """Each stage in order; stop (exit 3) when one ends unfinished (interrupted)."""
     for stage in STAGES:
+        if stage == "decoder" and recipe["decoder"]["steps"] == 0:
+            continue  # off in this recipe
         restart, args.restart = args.restart, False  # --restart on `all` means: from scratch
         if restart:
             import shutil
@@ -350,7 +376,7 @@ def _run(args: argparse.Namespace) -> int:
 
         raise_interrupts()
         return int(run_evaluate(args) or 0)
-    stage = args.command if args.command in ("tokenizer", "transformer") else None
+    stage = args.command if args.command in TRAINED_STAGES else None
     recipe = recipe_from_args(args, stage)
     # Everything that can be known before the first stage runs is checked now.
     from training.recipe_check import check_out_dir, check_recipe, check_resume
@@ -365,7 +391,7 @@ def _run(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    elif args.command in ("tokenizer", "pretokenize", "transformer", "all"):
+    elif args.command in (*TRAINED_STAGES, "pretokenize", "all"):
         _warn_if_oversubscribed()
     if args.command == "all":
         return run_all(recipe, out, args)

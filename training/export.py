@@ -17,6 +17,7 @@ import torch
 from maskgit_studio.engine.checkpoint import save_bundle
 from maskgit_studio.engine.transformer import MaskGitTransformer
 from training import pretokenize as pretok
+from training import train_decoder as dec_stage
 from training import train_tokenizer as tok_stage
 from training import train_transformer as tr_stage
 from training.recipes import transformer_config
@@ -41,6 +42,8 @@ def bundle_path(recipe: dict, out_dir: str | Path, output: str | Path | None = N
 def build_provenance(recipe: dict, out_dir: Path, tok_info: dict, tr_info: dict) -> dict:
     """A JSON-ready description of how the model was made."""
     tok_status = read_json(out_dir / tok_stage.STAGE / STATUS_FILE) or {}
+    decoder_info = tok_info.get("decoder")  # set when the decoder stage sharpened it
+    dec_status = read_json(out_dir / dec_stage.STAGE / STATUS_FILE) or {}
     tr_status = read_json(out_dir / tr_stage.STAGE / STATUS_FILE) or {}
     meta = read_json(out_dir / pretok.STAGE_DIR / pretok.META_FILE) or {}
     data = recipe["data"]
@@ -61,11 +64,20 @@ def build_provenance(recipe: dict, out_dir: Path, tok_info: dict, tr_info: dict)
         "metrics": {
             "tokenizer": tok_info.get("metrics", {}),
             "transformer": tr_info.get("metrics", {}),
+            **({"decoder": decoder_info["metrics"]} if decoder_info else {}),
         },
         "training": {
             "tokenizer_steps": tok_info.get("step"),
             "tokenizer_minutes": round(tok_status.get("elapsed_s", 0.0) / 60, 1),
             "tokenizer_img_per_s": round(tok_status.get("img_per_s", 0.0), 1),
+            **(
+                {
+                    "decoder_steps": decoder_info["step"],
+                    "decoder_minutes": round(dec_status.get("elapsed_s", 0.0) / 60, 1),
+                }
+                if decoder_info
+                else {}
+            ),
             "transformer_steps": tr_info.get("step"),
             "transformer_minutes": round(
                 tr_info.get("elapsed_s", tr_status.get("elapsed_s", 0.0)) / 60, 1
@@ -118,15 +130,22 @@ def export_bundle(
     out_dir: str | Path,
     output: str | Path | None = None,
     from_checkpoint: bool = False,
+    plain_decoder: bool = False,
 ) -> Path:
     """Write OUT/model.safetensors (or ``output``) from the run's trained stages; with
     ``from_checkpoint`` the transformer comes from its latest checkpoint (a running stage).
+    The tokenizer is the decoder stage's sharpened one when that stage has run, unless
+    ``plain_decoder``.
 
     Raises:
         FileNotFoundError: a stage has not finished (the message names it).
     """
     out_dir = Path(out_dir)
-    tokenizer, tok_info = tok_stage.load_tokenizer(out_dir / tok_stage.STAGE / tok_stage.FINAL_FILE)
+    sharpened = None if plain_decoder else dec_stage.sharpened_tokenizer_path(out_dir)
+    tok_path = sharpened or out_dir / tok_stage.STAGE / tok_stage.FINAL_FILE
+    tokenizer, tok_info = tok_stage.load_tokenizer(tok_path)
+    if sharpened:
+        log.info("decoder: the sharpened one from %s", sharpened)
     meta = read_json(out_dir / pretok.STAGE_DIR / pretok.META_FILE)
     if meta is None:
         raise FileNotFoundError(f"no tokens in {out_dir / pretok.STAGE_DIR}; run pretokenize")

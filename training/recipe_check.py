@@ -59,7 +59,7 @@ def check_recipe(recipe: dict[str, Any]) -> None:
         ValueError: the first problem, naming its key.
     """
     _check_numbers(recipe, "")
-    for stage in ("tokenizer", "transformer"):
+    for stage in ("tokenizer", "decoder", "transformer"):
         if recipe[stage]["steps"] > MAX_STEPS:
             raise ValueError(f"{stage}.steps is over {MAX_STEPS}")
     try:
@@ -118,6 +118,7 @@ def _check_numbers(node: dict[str, Any], prefix: str) -> None:
 # What a stage's checkpoint depends on: changing any of these makes its tensors not fit.
 _STAGE_KEYS = {
     "tokenizer": ("data.image_size", "tokenizer.model"),
+    "decoder": ("data.image_size", "tokenizer.model"),
     "transformer": ("data.image_size", "data.source", "tokenizer.model", "transformer.model"),
 }
 
@@ -215,6 +216,9 @@ def bytes_needed(recipe: dict[str, Any], out: Path, stages: tuple[str, ...]) -> 
         source = str(data["source"])
         if data["cache"] and source.startswith("procedural") and not (out / "cache").exists():
             need += data["length"] * data["image_size"] ** 2 * 3
+    decoder_done = (out / "decoder" / "tokenizer.safetensors").exists()
+    if "decoder" in stages and recipe["decoder"]["steps"] and not decoder_done:
+        need += 3 * 16 * tok_params + 4 * tok_params  # as the tokenizer's, a bound
     if "pretokenize" in stages and not (out / "tokens" / "meta.json").exists():
         copies = 2 if pre["flip"] else 1
         need += (pre["images"] * copies + pre["held_out"]) * tok_cfg.grid_size**2 * 2

@@ -81,6 +81,31 @@ DEFAULTS: dict[str, Any] = {
             "shortcut_on_output": False,
         },
     },
+    # Optional: sharpen the decoder with a GAN loss, encoder and codebook frozen (tokens kept).
+    "decoder": {
+        "steps": 0,  # 0 = off: the tokenizer's own decoder ships
+        "max_minutes": 0.0,
+        "init_from": "",  # unused (the stage starts from this run's tokenizer); kept for the loop
+        "batch_size": 16,
+        "lr": 1e-4,
+        "warmup_steps": 0,  # counted from the start, so inside the discriminator's warm-up
+        "final_lr_fraction": 0.1,
+        "weight_decay": 0.0,
+        "grad_clip": 1.0,
+        "flip": True,
+        "disc_warmup": 200,  # steps that train the discriminator alone first
+        "l1": 1.0,
+        "l2": 1.0,
+        "gradient": 0.2,
+        "ssim": 0.1,
+        "adversarial": 0.5,  # times VQGAN's adaptive weight (pixel / GAN gradient norms)
+        "disc_lr": 2e-4,
+        "disc_channels": 32,
+        "log_every": 25,
+        "eval_every": 100,
+        "checkpoint_every": 100,
+        "checkpoint_minutes": 5.0,
+    },
     "pretokenize": {
         "images": 60_000,  # training images tokenised (procedural: the first N items)
         "held_out": 1024,  # held-out images tokenised for the transformer's eval
@@ -242,6 +267,11 @@ def validate(recipe: dict) -> None:
             )
         if section["max_minutes"] < 0:
             raise ValueError(f"{stage}.max_minutes must be >= 0 (0 = no time limit)")
+    decoder = recipe["decoder"]
+    if decoder["steps"] < 0 or decoder["batch_size"] < 1 or decoder["max_minutes"] < 0:
+        raise ValueError("decoder.steps and decoder.max_minutes must be >= 0 (0 steps = off)")
+    if decoder["init_from"]:
+        raise ValueError("decoder.init_from is not used: the stage sharpens this run's tokenizer")
     tokenizer_config(recipe)  # the model configs validate their own fields
     if recipe["data"]["held_out"] < 1 or recipe["pretokenize"]["images"] < 1:
         raise ValueError("data.held_out and pretokenize.images must be >= 1")

@@ -14,6 +14,7 @@ def test_all_then_export_loads_in_the_engine_and_generates(tmp_path, caplog):
     out = tmp_path / "run"
     assert main(["all", "--recipe", "tiny", "--out", str(out)]) == 0
     bundle_path = out / "model.safetensors"
+    assert not (out / "decoder").exists()  # the decoder stage is off unless decoder.steps > 0
     bundle = load_bundle(bundle_path)
     assert bundle.image_size == 32 and len(bundle.class_names) == 12
     prov = bundle.provenance
