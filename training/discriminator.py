@@ -12,11 +12,20 @@ class PatchDiscriminator(nn.Module):
     Args:
         channels: width of the first layer (doubled twice).
         in_channels: image channels.
+        full_resolution: start with a stride-1 3x3 conv, so the critic sees every pixel
+            phase: a stride-2 first layer samples a 4-px periodic pattern (a pixel-shuffle
+            decoder's favourite artifact) at only two phases and can miss it.
     """
 
-    def __init__(self, channels: int = 32, in_channels: int = 3) -> None:
+    def __init__(
+        self, channels: int = 32, in_channels: int = 3, full_resolution: bool = False
+    ) -> None:
         super().__init__()
         c = channels
+        stem: list[nn.Module] = []
+        if full_resolution:
+            stem = [nn.Conv2d(in_channels, c // 2, 3, padding=1), nn.LeakyReLU(0.2)]
+            in_channels = c // 2
 
         def block(cin: int, cout: int) -> list[nn.Module]:
             return [
@@ -26,6 +35,7 @@ class PatchDiscriminator(nn.Module):
             ]
 
         self.net = nn.Sequential(
+            *stem,
             nn.Conv2d(in_channels, c, 4, stride=2, padding=1),
             nn.LeakyReLU(0.2),
             *block(c, 2 * c),

@@ -125,6 +125,7 @@ def render_markdown(result: dict) -> str:
             ("edge energy", "edge_energy", "%"),
             ("boundary ratio", "boundary_ratio", 2),
             ("boundary ratio, originals", "boundary_ratio_real", 2),
+            ("periodic energy", "periodic_energy", 2),
         ],
     )
     cond = result.get("class_conditional", {})
@@ -133,13 +134,16 @@ def render_markdown(result: dict) -> str:
         "Edge energy: mean Sobel gradient magnitude of the reconstructions over the originals' "
         f"(mean squared gradients: {_fmt(tok.get('edge_energy_squared'), percent=True)}). "
         f"Boundary ratio: mean |gradient| across {tok.get('token_pixels', '?')}-px token borders "
-        "over inside tokens (a visible token grid shows as > 1.2).",
+        "over inside tokens (a visible token grid shows as > 1.2). Periodic energy: spectral "
+        "power at the up-sampling periods (2, 4, ... px grids) over the originals' (a dot grid "
+        "that a decoder paints shows as > 1.5).",
     ]
     if cond.get("edge_energy") is not None:
         lines += [
             "",
             f"Class samples: edge energy {_fmt(cond.get('edge_energy'), percent=True)} of real "
-            f"scenes', boundary ratio {_fmt(cond.get('boundary_ratio'))} "
+            f"scenes', boundary ratio {_fmt(cond.get('boundary_ratio'))}, periodic energy "
+            f"{_fmt(cond.get('periodic_energy'))} "
             f"(tokenizer PSNR {_fmt(tok.get('psnr'))} dB).",
         ]
 

@@ -201,6 +201,7 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
         "edge_energy_squared": metrics.edge_energy_ratio(recon, originals, squared=True),
         "boundary_ratio": metrics.token_boundary_ratio(recon, factor),
         "boundary_ratio_real": metrics.token_boundary_ratio(originals, factor),
+        "periodic_energy": metrics.periodic_energy_ratio(recon, originals, factor),
         "token_pixels": factor,
     }
     judge_part: dict[str, Any] = {
@@ -282,6 +283,7 @@ def evaluate(bundle: ModelBundle, spec: str, options: EvalOptions, cache_dir: Pa
     cond["fd_ratio"] = _ratio(cond["fd"], result["reconstructions"]["fd"])
     cond["edge_energy"] = metrics.edge_energy_ratio(samples, reference.floats())
     cond["boundary_ratio"] = metrics.token_boundary_ratio(samples, factor)
+    cond["periodic_energy"] = metrics.periodic_energy_ratio(samples, reference.floats(), factor)
     result["class_conditional"] = public(cond)
     lap("class-conditional")
 

@@ -35,7 +35,7 @@ from training.losses import (
     hinge_discriminator_loss,
     reconstruction_terms,
 )
-from training.metrics import edge_energy_ratio, psnr
+from training.metrics import edge_energy_ratio, periodic_energy_ratio, psnr
 from training.run_state import ignore_stop_signals
 from training.stage import EpochIndexed, StepBatchSampler, open_dataset, step_seed
 from training.train_tokenizer import FINAL_FILE as TOKENIZER_FILE
@@ -83,7 +83,7 @@ class DecoderSteps(StageSteps):
         self.decoder = self.tokenizer.decoder
         self.decoder.requires_grad_(True)
         self.last_layer = _last_weight(self.decoder)
-        self.disc = PatchDiscriminator(cfg["disc_channels"]).to(ctx.device)
+        self.disc = PatchDiscriminator(cfg["disc_channels"], full_resolution=True).to(ctx.device)
         self.opt = torch.optim.AdamW(
             self.decoder.parameters(), lr=cfg["lr"], betas=(0.5, 0.9),
             weight_decay=cfg["weight_decay"],
@@ -185,6 +185,9 @@ class DecoderSteps(StageSteps):
             "psnr": float(psnr(recon, self.held_images).mean()),
             "edge_energy": edge_energy_ratio(recon, self.held_images),
             "gradient_energy": edge_energy_ratio(recon, self.held_images, squared=True),
+            "periodic_energy": periodic_energy_ratio(
+                recon, self.held_images, self.tokenizer.downsample_factor
+            ),
         }
         log.info("decoder eval @%d: %s", step, ", ".join(f"{k} {v:.4g}" for k, v in out.items()))
         return out

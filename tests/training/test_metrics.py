@@ -17,6 +17,7 @@ from training.metrics import (
     frechet_distance_from_stats,
     gradient_energy,
     kernel_inception_distance,
+    periodic_energy_ratio,
     psnr,
     ssim,
     token_boundary_ratio,
@@ -192,3 +193,19 @@ def test_real_scenes_are_not_blocky_and_blockified_ones_are():
     assert token_boundary_ratio(blocky, 8) > 1.5
     # The grid is a property of the 8 px tokens: measured on a 16 px grid it is diluted.
     assert token_boundary_ratio(blocky, 16) < token_boundary_ratio(blocky, 8)
+
+
+def test_periodic_energy_sees_a_faint_dot_grid_that_borders_do_not():
+    scenes = _scenes()
+    assert periodic_energy_ratio(scenes, scenes, 8) == pytest.approx(1.0)
+    # A soft reconstruction (3x3 blur) is no grid; the same with a dot every 4 px (4 grey
+    # levels, the pattern a pixel-shuffle decoder trained adversarially paints) is.
+    soft = F.avg_pool2d(scenes, 3, 1, 1, count_include_pad=False)
+    dots = torch.zeros(1, 1, scenes.shape[-2], scenes.shape[-1])
+    dots[..., 1::4, 1::4] = 4 / 255
+    assert periodic_energy_ratio(soft, scenes, 8) < 1.1
+    assert periodic_energy_ratio(soft + dots, scenes, 8) > 1.4
+    # Gradients across token borders barely move: that measure cannot see it.
+    assert token_boundary_ratio(soft + dots, 8) == pytest.approx(
+        token_boundary_ratio(soft, 8), abs=0.1
+    )

@@ -85,3 +85,12 @@ def test_adaptive_weight_is_the_ratio_of_gradient_norms():
 def test_recipe_refuses_a_decoder_warm_start():
     with pytest.raises(ValueError, match="decoder.init_from"):
         load_recipe("tiny", ['decoder.init_from="x.safetensors"'])
+
+
+def test_full_resolution_critic_keeps_the_patch_grid():
+    from training.discriminator import PatchDiscriminator
+
+    images = torch.rand(2, 3, 32, 32)
+    plain, full = PatchDiscriminator(8), PatchDiscriminator(8, full_resolution=True)
+    assert plain(images).shape == full(images).shape == (2, 1, 4, 4)
+    assert len(full.net) == len(plain.net) + 2
