@@ -176,6 +176,34 @@ def open_dataset(
     return dataset
 
 
+def held_out_images(recipe: dict) -> torch.Tensor:
+    """(N, 3, S, S) the recipe's ``data.held_out`` evaluation images, in [0, 1]."""
+    count = recipe["data"]["held_out"]
+    held = open_dataset(recipe, train=False, length=count)
+    return torch.stack([held[i][0] for i in range(count)])
+
+
+def image_batches(recipe: dict, section: str, out_dir: Path, step: int, ctx: DistContext):
+    """(dataset, iterator of (images, labels) batches of ``recipe[section]["batch_size"]``)
+    over the training images from ``step`` on (the run's cache; this rank's share)."""
+    from torch.utils.data import DataLoader
+
+    from training.run_state import ignore_stop_signals
+
+    dataset = open_dataset(recipe, train=True, cache_dir=out_dir / "cache")
+    workers = recipe["data"]["workers"]
+    loader = DataLoader(
+        EpochIndexed(dataset),
+        batch_sampler=StepBatchSampler(
+            recipe["seed"], len(dataset), recipe[section]["batch_size"], step, ctx
+        ),
+        num_workers=workers,
+        prefetch_factor=4 if workers else None,
+        worker_init_fn=ignore_stop_signals,
+    )
+    return dataset, iter(loader)
+
+
 def step_seed(seed: int, step: int, rank: int = 0, salt: int = 0) -> int:
     """A seed for the randomness of one step on one rank (repeatable on resume, any world size)."""
     return (seed * 1_000_003 + step * 7_919 + rank * 104_729 + salt * 15_485_863) % (2**63 - 1)

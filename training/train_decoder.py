@@ -25,7 +25,6 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
 
 from training import distributed as D
 from training.discriminator import PatchDiscriminator
@@ -36,8 +35,7 @@ from training.losses import (
     reconstruction_terms,
 )
 from training.metrics import edge_energy_ratio, periodic_energy_ratio, psnr
-from training.run_state import ignore_stop_signals
-from training.stage import EpochIndexed, StepBatchSampler, open_dataset, step_seed
+from training.stage import held_out_images, image_batches, step_seed
 from training.train_tokenizer import FINAL_FILE as TOKENIZER_FILE
 from training.train_tokenizer import RECON_TERMS, load_tokenizer, save_tokenizer
 
@@ -113,23 +111,10 @@ class DecoderSteps(StageSteps):
     def prepare(self, step: int) -> None:
         recipe, ctx = self.recipe, self.ctx
         self.dmodel = D.wrap(self.disc, ctx)
-        dataset = open_dataset(recipe, train=True, cache_dir=self.out_dir / "cache")
-        count = recipe["data"]["held_out"]
-        held = open_dataset(recipe, train=False, length=count)
-        self.held_images = torch.stack([held[i][0] for i in range(count)])
-        workers = recipe["data"]["workers"]
-        loader = DataLoader(
-            EpochIndexed(dataset),
-            batch_sampler=StepBatchSampler(
-                recipe["seed"], len(dataset), self.cfg["batch_size"], step, ctx
-            ),
-            num_workers=workers,
-            prefetch_factor=4 if workers else None,
-            worker_init_fn=ignore_stop_signals,
-        )
+        self.batches = image_batches(recipe, STAGE, self.out_dir, step, ctx)[1]
+        self.held_images = held_out_images(recipe)
         self.tokenizer.eval()  # the frozen encoder's norms stay in inference mode
         self.decoder.train()
-        self.batches = iter(loader)
 
     def _codes(self, images: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) -> (B, D, h, w) the frozen encoder's quantised codes."""

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
 
 from maskgit_studio.engine.config import TokenizerConfig, config_from_dict
 from maskgit_studio.engine.vqgan import Tokenizer
@@ -34,8 +33,7 @@ from training.losses import (
 )
 from training.metrics import codebook_usage, psnr
 from training.recipes import tokenizer_config
-from training.run_state import ignore_stop_signals
-from training.stage import EpochIndexed, StepBatchSampler, open_dataset, step_seed
+from training.stage import held_out_images, image_batches, step_seed
 from training.warm_start import init_tokenizer_from
 
 log = logging.getLogger(__name__)
@@ -155,22 +153,9 @@ class TokenizerSteps(StageSteps):
         recipe, ctx = self.recipe, self.ctx
         self.model = D.wrap(_TrainForward(self.tokenizer), ctx)
         self.dmodel = D.wrap(self.disc, ctx)
-        self.dataset = open_dataset(recipe, train=True, cache_dir=self.out_dir / "cache")
-        count = recipe["data"]["held_out"]
-        held = open_dataset(recipe, train=False, length=count)
-        self.held_images = torch.stack([held[i][0] for i in range(count)])
-        workers = recipe["data"]["workers"]
-        loader = DataLoader(
-            EpochIndexed(self.dataset),
-            batch_sampler=StepBatchSampler(
-                recipe["seed"], len(self.dataset), self.cfg["batch_size"], step, ctx
-            ),
-            num_workers=workers,
-            prefetch_factor=4 if workers else None,
-            worker_init_fn=ignore_stop_signals,
-        )
+        self.dataset, self.batches = image_batches(recipe, STAGE, self.out_dir, step, ctx)
+        self.held_images = held_out_images(recipe)
         self.tokenizer.train()
-        self.batches = iter(loader)
 
     def train_step(self, step: int, lr: float) -> dict:
         cfg, ctx, ema, disc = self.cfg, self.ctx, self.ema, self.disc
