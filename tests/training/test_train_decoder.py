@@ -16,7 +16,7 @@ from training.train_tokenizer import FINAL_FILE as TOKENIZER_FILE
 from training.train_tokenizer import load_tokenizer, train_tokenizer
 
 CTX = DistContext()
-DECODER = ["decoder.steps=6", "decoder.disc_warmup=3", "decoder.eval_every=3"]
+DECODER = ["decoder.steps=6"]
 
 
 def _tiny(tmp_path, *overrides):
