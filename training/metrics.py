@@ -374,7 +374,6 @@ def periodic_energy_ratio(images: torch.Tensor, reference: torch.Tensor, factor:
 
 
 __all__ = [
-    "periodic_energy_ratio",
     "codebook_usage",
     "edge_energy",
     "edge_energy_ratio",
@@ -383,6 +382,7 @@ __all__ = [
     "frechet_distance_from_stats",
     "gradient_energy",
     "kernel_inception_distance",
+    "periodic_energy_ratio",
     "psnr",
     "ssim",
     "token_boundary_ratio",

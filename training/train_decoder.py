@@ -110,6 +110,9 @@ class DecoderSteps(StageSteps):
 
     def prepare(self, step: int) -> None:
         recipe, ctx = self.recipe, self.ctx
+        # Under DDP both are wrapped, so the ranks' gradients are averaged and the decoders stay
+        # identical; the critic-only warm-up decodes without gradients and needs no wrapper.
+        self.dec_model = D.wrap(self.decoder, ctx)
         self.dmodel = D.wrap(self.disc, ctx)
         self.batches = image_batches(recipe, STAGE, self.out_dir, step, ctx)[1]
         self.held_images = held_out_images(recipe)
@@ -138,7 +141,7 @@ class DecoderSteps(StageSteps):
             with torch.no_grad():
                 recon = self.decoder(codes)
         else:
-            recon = self.decoder(codes)
+            recon = self.dec_model(codes)
             terms = reconstruction_terms(recon, images, self.weights)
             pixel = sum(self.weights[k] * v for k, v in terms.items())
             self.disc.requires_grad_(False)  # the decoder's pass must not touch D's grads
