@@ -53,6 +53,22 @@ def test_decoder_trains_only_after_the_discriminator_warm_up(tmp_path):
     assert all("g_adv" in r and r["lambda"] >= 0 for r in train if r["step"] > 3)
 
 
+def test_without_an_adversarial_weight_the_decoder_trains_from_the_first_step_and_no_critic(
+    tmp_path,
+):
+    recipe = _tiny(tmp_path, "decoder.log_every=1", "decoder.adversarial=0")
+    status = train_decoder(recipe, tmp_path, CTX)
+    assert status["complete"]
+    train = [
+        r for r in read_metrics(tmp_path / "decoder" / "metrics.jsonl") if r["kind"] == "train"
+    ]
+    assert train and all("l1" in r and "d_loss" not in r and "g_adv" not in r for r in train)
+    before, _ = load_tokenizer(tmp_path / "tokenizer" / TOKENIZER_FILE)
+    after, _ = load_tokenizer(tmp_path / "decoder" / FINAL_FILE)
+    old, new = before.decoder.state_dict(), after.decoder.state_dict()
+    assert any(not torch.equal(old[k], new[k]) for k in old)  # trained despite the warm-up key
+
+
 def test_all_runs_the_decoder_stage_and_export_takes_it_unless_told_plain(tmp_path):
     out = str(tmp_path / "run")
     sets = [a for kv in DECODER for a in ("--set", kv)]
