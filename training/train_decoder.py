@@ -9,11 +9,11 @@ trained on them stays valid (the stage can run before or after it).
 
 Steps: the first ``disc_warmup`` train the discriminator alone on (real, decoded) pairs, so the
 decoder never follows an untrained critic; then each step trains the decoder on
-``pixel losses + adversarial * lambda * hinge-GAN`` and the discriminator once. With
-``adversarial = 0`` there is no critic at all: the decoder alone is fine-tuned on the pixel
-losses (more decoder training on the frozen tokens, at a quarter of the GAN steps' cost). ``lambda`` is
+``pixel losses + adversarial * lambda * hinge-GAN`` and the discriminator once. ``lambda`` is
 VQGAN's adaptive weight: the ratio of the pixel loss's gradient norm to the GAN loss's at the
-decoder's last layer, so the critic can sharpen but never outweigh the reconstruction.
+decoder's last layer, so the critic can sharpen but never outweigh the reconstruction. With
+``adversarial = 0`` the critic is never trained: the decoder alone is fine-tuned on the pixel
+losses from the first step (at a quarter of a GAN step's cost).
 
 Outputs in OUT/decoder/: tokenizer.safetensors (the whole tokenizer, with the new decoder),
 state.pt, status.json, metrics.jsonl. ``maskgit-train export`` takes it when it exists.
@@ -139,21 +139,16 @@ class DecoderSteps(StageSteps):
             group["lr"] = lr
         codes = self._codes(images)
         shown: dict = {"lr": lr}
-        if cfg["adversarial"] == 0:  # pixel losses only: no critic to train or wait for
-            recon = self.dec_model(codes)
-            terms = reconstruction_terms(recon, images, self.weights)
-            return (
-                shown
-                | terms
-                | {"loss": self._decoder_step(sum(self.weights[k] * v for k, v in terms.items()))}
-            )
-        if step < cfg["disc_warmup"]:  # the critic learns first; the decoder waits
+        gan_on = cfg["adversarial"] > 0
+        if gan_on and step < cfg["disc_warmup"]:  # the critic learns first; the decoder waits
             with torch.no_grad():
                 recon = self.decoder(codes)
         else:
             recon = self.dec_model(codes)
             terms = reconstruction_terms(recon, images, self.weights)
             pixel = sum(self.weights[k] * v for k, v in terms.items())
+            if not gan_on:  # pixel losses only: no critic to train or wait for
+                return shown | terms | {"loss": self._decoder_step(pixel)}
             self.disc.requires_grad_(False)  # the decoder's pass must not touch D's grads
             gan = generator_adversarial_loss(self.disc(recon))
             self.disc.requires_grad_(True)
