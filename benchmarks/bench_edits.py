@@ -9,7 +9,7 @@ Pipelines (the same sampler and seed; ``--ablation`` adds the steps in between):
 - old: the document's working scale (its short side spans one window, as the studio did), the
   official alpha feather over whole cells.
 - new: the region-sized window (``editing.auto_scale`` / ``outpaint_scale``), colour match,
-  detail match and Poisson blend, pixel-precise mask.
+  detail borrowed from the picture (``editing_texture``), Poisson blend, pixel-precise mask.
 - new + detail pass: then ``EngineSession.add_detail`` (strength 0.5) where the fill was enlarged.
 - ceiling: the truth's own tokens (the original re-encoded at the edit's scale, one token of the
   region re-drawn) through the same composite: what a perfect transformer would give with this

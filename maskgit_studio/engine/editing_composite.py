@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from .editing_blend import colour_match, detail_match, poisson_blend
+from .editing_texture import transfer_detail
 
 BLEND_MODES = ("poisson", "alpha")
 
@@ -157,7 +158,8 @@ class Blend:
         mode: "poisson" (gradient-domain blend over the feathered region, then the feather) or
             "alpha" (the feather alone, the official recipe).
         colour_match: fit the window's colour and tone to the original on its kept cells.
-        detail_match: give the fill the fine detail of the kept cells around it.
+        detail_match: give the fill the fine detail of the kept cells around it: borrowed
+            patch by patch (``editing_texture``), else amplified and grained to their energy.
     """
 
     mode: str = "poisson"
@@ -213,7 +215,9 @@ def blend_window(
     if blend.colour_match:
         gen = colour_match(gen, base, _near_weights(kept, region, cell))[0]
     if blend.detail_match:
-        gen = detail_match(gen, base, region, kept, cell, rng, softness)
+        gen, borrowed = transfer_detail(gen, base, region, kept, cell, softness, rng)
+        # Grain and sharpening only where the picture had no detail to lend.
+        gen = detail_match(gen, base, region & ~borrowed, kept, cell, rng, softness)
     if blend.mode == "poisson":
         gen = poisson_blend(base, gen, changed)
     w = weights[..., None]
