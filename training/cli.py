@@ -18,7 +18,7 @@ import logging
 import sys
 from pathlib import Path
 
-from maskgit_studio import raise_interrupts
+from maskgit_studio import raise_interrupts, stop_if_interrupted
 from maskgit_studio.argtypes import OneLineParser, real, whole
 from maskgit_studio.safe_io import describe_write_error, is_write_error
 from training.recipes import available_recipes, describe_overrides, load_recipe
@@ -323,13 +323,16 @@ def _main(argv: list[str] | None) -> int:
     try:
         return _run(args)
     except (ValueError, FileNotFoundError) as exc:
+        stop_if_interrupted(exc)  # torch can turn Ctrl-C into its own error
         print(f"maskgit-train: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:  # a full disk, a read-only folder: the last checkpoint is intact
+        stop_if_interrupted(exc)
         message = describe_write_error(exc) if is_write_error(exc) else _one_line(exc)
         print(f"maskgit-train: error: {message}", file=sys.stderr)
         return 2
     except RuntimeError as exc:
+        stop_if_interrupted(exc)
         text = str(exc)
         if "PytorchStreamWriter" in text or is_write_error(exc):  # torch.save on a full disk
             print(f"maskgit-train: error: {describe_write_error(exc)}", file=sys.stderr)

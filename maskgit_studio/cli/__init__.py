@@ -23,7 +23,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from .. import quiet_start_up_interrupts, raise_interrupts
+from .. import quiet_start_up_interrupts, raise_interrupts, stop_if_interrupted
 from ..safe_io import describe_write_error, is_write_error
 from .parser import COMMANDS, PROG, build_parser
 
@@ -85,9 +85,11 @@ def _main(argv: list[str]) -> int:
         return int(handler(args))
     except (ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         # CliError and CheckpointError are ValueErrors: all bad input
+        stop_if_interrupted(exc)
         print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:
+        stop_if_interrupted(exc)
         if not is_write_error(exc):
             raise
         print(f"{PROG} {args.command}: error: {describe_write_error(exc)}", file=sys.stderr)
@@ -95,6 +97,7 @@ def _main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # a bug or an environment failure: one line, details in the log
+        stop_if_interrupted(exc)
         log.debug("unexpected failure", exc_info=True)
         print(
             f"{PROG} {args.command}: failed: {_one_line(exc)} (run with -v for details)",
