@@ -24,6 +24,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .editing_blend import detail_layer
+
 # Low-pass of the decoder's output, in model pixels (see low_pass); above it lies the detail
 # to borrow.
 LOWPASS_SIGMA = 1.0
@@ -136,7 +138,7 @@ def _transfer(g, o, fill, kept, geometry, rng):
     # Luma detail only: borrowed colour edges would paint streaks of the wrong hue.
     detail_o = (o - low_o) @ LUMA
     # The finest band (3x3) decides how much the fill lacks: an enlarged decode has none there.
-    fine_o, fine_g = _fine(o @ LUMA), _fine(g @ LUMA)
+    fine_o, fine_g = detail_layer(o) @ LUMA, detail_layer(g) @ LUMA
 
     feats_o, pos_o, ok_o = _patches(low_o, kept, step, side, max(side // 4, 1), True)
     feats_o, pos_o = feats_o[ok_o], pos_o[ok_o]
@@ -202,13 +204,6 @@ def _patches(
     ok = cover.min(axis=1) >= 0.999 if candidate else cover.max(axis=1) > 0
     pos = np.stack(np.meshgrid(ys * step, xs * step, indexing="ij"), -1).reshape(-1, 2)
     return feats - feats.mean(axis=1, keepdims=True), pos, ok
-
-
-def _fine(luma: np.ndarray) -> np.ndarray:
-    """(H, W) -> (H, W) float32 the finest detail: the image minus its 3x3 binomial blur."""
-    p = np.pad(luma, 1, mode="edge")
-    rows = (p[:-2] + 2 * p[1:-1] + p[2:]) / 4
-    return luma - (rows[:, :-2] + 2 * rows[:, 1:-1] + rows[:, 2:]) / 4
 
 
 def _window(patch: int, overlap: int) -> np.ndarray:
