@@ -186,6 +186,7 @@ def blend_window(
     rng: np.random.Generator,
     ramp: np.ndarray | None = None,
     softness: int = 1,
+    real: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Composite one window's generated pixels into the document's pixels under it.
 
@@ -201,6 +202,8 @@ def blend_window(
         rng: grain source for ``detail_match``.
         ramp: (H, W) float32 extra blend weights (a cross-fade into an earlier pass), or None.
         softness: how many times the model's output was enlarged (the working scale).
+        real: (H, W) bool pixels of real picture the fill may borrow detail from (with a pixel
+            mask also the unpainted pixels of regenerated cells), or None for ``kept``.
 
     Returns:
         out: (H, W, 3) uint8, ``base`` bit-exact outside ``changed``.
@@ -215,7 +218,8 @@ def blend_window(
     if blend.colour_match:
         gen = colour_match(gen, base, _near_weights(kept, region, cell))[0]
     if blend.detail_match:
-        gen, borrowed = transfer_detail(gen, base, region, kept, cell, softness, rng)
+        examples = kept if real is None else real
+        gen, borrowed = transfer_detail(gen, base, region, examples, cell, softness, rng)
         # Grain and sharpening only where the picture had no detail to lend.
         gen = detail_match(gen, base, region & ~borrowed, kept, cell, rng, softness)
     if blend.mode == "poisson":

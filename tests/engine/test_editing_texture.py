@@ -127,3 +127,56 @@ def test_the_seamless_composite_borrows_the_detail_and_detail_match_off_does_not
     assert 0.4 < _fine_energy(on)[inner].mean() / context < 1.5
     assert _fine_energy(off)[inner].mean() / context < 0.1
     np.testing.assert_array_equal(on[~changed], base[~changed])
+
+
+def _tiles(size: int, patch: int, stride: int) -> np.ndarray:
+    starts = np.arange(0, size - patch + 1, stride)
+    return np.stack(np.meshgrid(starts, starts, indexing="ij"), -1).reshape(-1, 2)
+
+
+def test_cross_fading_unrelated_detail_patches_keeps_their_energy():
+    patch, overlap = 16, 4
+    corners = _tiles(112, patch, patch - overlap)
+    rng = np.random.default_rng(7)
+    pieces = [rng.normal(0, 5, (patch, patch)).astype(np.float32) for _ in corners]
+    window = et._window(patch, overlap)
+    kept, _ = et.cross_fade(pieces, corners, window, (112, 112), overlap)
+    plain, _ = et.cross_fade(pieces, corners, window, (112, 112))
+
+    inner = (slice(16, 96), slice(16, 96))
+    energy = float(np.mean(np.stack(pieces) ** 2))  # 25
+    assert 0.95 < float(np.mean(kept[inner] ** 2)) / energy < 1.05
+    assert float(np.mean(plain[inner] ** 2)) / energy < 0.9  # what the plain mean loses
+
+
+def test_cross_fading_patches_that_agree_does_not_brighten_them():
+    # Neighbours cut from one map at their own places agree where they overlap (an edge two
+    # neighbouring patches both borrowed): the cross-fade must give that map back, not more.
+    patch, overlap = 16, 4
+    corners = _tiles(112, patch, patch - overlap)
+    whole = np.random.default_rng(8).normal(0, 5, (112, 112)).astype(np.float32)
+    pieces = [whole[y : y + patch, x : x + patch] for y, x in corners]
+    mixed, weight = et.cross_fade(pieces, corners, et._window(patch, overlap), (112, 112), overlap)
+    covered = weight > 0.999
+    np.testing.assert_allclose(mixed[covered], whole[covered], atol=1e-3)
+
+
+def test_a_pixel_mask_fill_borrows_from_the_unpainted_pixels_of_its_own_cells():
+    # The painted disc touches every cell of the window, so no cell is kept whole; the cells'
+    # unpainted pixels still hold the real, grainy picture.
+    size = 96
+    base = _grainy(9)
+    yy, xx = np.mgrid[0:size, 0:size]
+    region = (yy - 48) ** 2 + (xx - 48) ** 2 <= 30**2
+    generated = np.full(base.shape, (90, 140, 70), dtype=np.uint8)
+    kept = np.zeros((size, size), dtype=bool)
+
+    def fill_energy(real):
+        out, _ = ec.blend_window(
+            base, generated, region, 2, kept, 8, ec.Blend(), np.random.default_rng(0), None, 2, real
+        )
+        return _fine_energy(out)[(yy - 48) ** 2 + (xx - 48) ** 2 <= 26**2].mean()
+
+    picture = _fine_energy(base)[~region].mean()
+    assert fill_energy(~region) > 0.3 * picture
+    assert fill_energy(None) < 0.05 * picture  # no kept cell to lend anything

@@ -265,12 +265,16 @@ class PassRegion:
         kept: (h, w) bool pixels of the window's kept cells that hold real pixels.
         ramp: (h, w) float32 cross-fade weights over the cells this pass generates again
             (``EditPass.overlap``), or None.
+        real: (h, w) bool pixels of real picture the fill may borrow detail from: the kept
+            cells, and with a pixel mask the unpainted pixels of the regenerated cells too (the
+            picture nearest the fill); None = ``kept``.
     """
 
     rect: tuple[int, int, int, int]
     region: np.ndarray
     kept: np.ndarray
     ramp: np.ndarray | None = None
+    real: np.ndarray | None = None
 
 
 def pass_region(job: EditJob, edit: EditPass) -> PassRegion:
@@ -293,7 +297,8 @@ def pass_region(job: EditJob, edit: EditPass) -> PassRegion:
     # Kept cells of an outpaint canvas may still hold edge-filled pixels of later passes' cells;
     # they are regenerated (hard) and never a colour reference.
     kept = ~pixels(edit.editable) & ~hard
-    return PassRegion((x0, y0, xe, ye), region, kept, ramp)
+    real = ~hard if job.pixel_mask else None
+    return PassRegion((x0, y0, xe, ye), region, kept, ramp, real)
 
 
 def job_changed(job: EditJob) -> np.ndarray:
@@ -378,6 +383,7 @@ def edit_steps(
                 rng,
                 part.ramp,
                 s,
+                part.real,
             )[0]
         if p < count - 1:
             context.patches.append([doc[y0:y1, x0:x1].copy() for doc in docs])
