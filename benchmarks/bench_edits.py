@@ -20,6 +20,8 @@ over the original's on the same geometry), sharpness, the working scale, seconds
 the Frechet distance of a judge's features (``training.judge``, a small 64 px CNN trained here
 and cached) between edited and original images: whole images, and crops around the edit.
 Also: the scale a 200x160 px inpaint gets on a 4000x3000 photo with the bundled model.
+``--gallery PATH`` writes the whole-edit sheet there and, beside it (``-detail``), the same
+pipelines at 1:1 pixels enlarged 3x on three grainy cases.
 
     python benchmarks/bench_edits.py [--scenes 48] [--ablation] [--context] [--blend-compare]
         [--remove] [--gallery docs/edits-gallery.png] [--threads 1]
@@ -281,7 +283,13 @@ def main(argv: list[str] | None = None) -> int:
             "truth's tokens": "ceiling: the truth's tokens",
         }
         extra.gallery(args.gallery, cases, {t: done["images"][k] for t, k in columns.items()})
-        print(f"gallery: {args.gallery}")
+        zoomed = args.gallery.with_name(f"{args.gallery.stem}-detail{args.gallery.suffix}")
+        extra.detail_gallery(
+            zoomed,
+            cases,
+            {t: done["images"][k] for t, k in columns.items() if t != "+ detail pass"},
+        )
+        print(f"gallery: {args.gallery}, {zoomed}")
     out = (
         args.out
         or RESULTS_DIR / f"bench_edits-{platform.node()}-{dt.datetime.now():%Y%m%d-%H%M%S}.json"

@@ -315,3 +315,44 @@ def gallery(path: Path, cases, results: dict[str, list[np.ndarray]], per_kind: i
             sheet.paste(part, (4 + col * (tile + 4), header + row * (tile + 4)))
     path.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(path)
+
+
+def detail_gallery(path: Path, cases, results: dict[str, list[np.ndarray]], crop: int = 96):
+    """Rows of grainy cases (a box, a blob, a strip) at 1:1 pixels enlarged 3x (nearest), each
+    crop centred on the fill's border so that the fill (right) sits beside the picture (left):
+    the grain and edge crispness that the whole-edit gallery's thumbnails cannot show."""
+    zoom, header = 3, 24
+    tile = crop * zoom
+    picks = [
+        next(i for i, c in enumerate(cases) if c.kind == kind and c.grainy)
+        for kind in ("box", "blob", "outpaint")
+    ]
+    titles = ("original", *results)
+    sheet = Image.new(
+        "RGB", (len(titles) * (tile + 4) + 4, header + len(picks) * (tile + 4)), (32, 32, 36)
+    )
+    draw = ImageDraw.Draw(sheet)
+    for col, title in enumerate(titles):
+        draw.text((4 + col * (tile + 4) + 6, 6), title, fill=(235, 235, 235))
+    for row, i in enumerate(picks):
+        case = cases[i]
+        y, x = _border_point(case.fill)
+        height, width = case.fill.shape
+        y0 = int(np.clip(y - crop // 2, 0, height - crop))
+        x0 = int(np.clip(x - crop // 2, 0, width - crop))
+        for col, image in enumerate((case.reference, *(images[i] for images in results.values()))):
+            part = Image.fromarray(image[y0 : y0 + crop, x0 : x0 + crop])
+            part = part.resize((tile, tile), Image.Resampling.NEAREST)
+            sheet.paste(part, (4 + col * (tile + 4), header + row * (tile + 4)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(path)
+
+
+def _border_point(fill: np.ndarray) -> tuple[int, int]:
+    """(y, x) of the fill's border pixel nearest the middle of its bounding box's left side."""
+    border = fill & ~em.erode(fill, 1)
+    ys, xs = np.nonzero(border)
+    rows = np.flatnonzero(fill.any(axis=1))
+    target_y, target_x = (rows[0] + rows[-1]) / 2, np.flatnonzero(fill.any(axis=0))[0]
+    k = int(np.argmin((ys - target_y) ** 2 + (xs - target_x) ** 2))
+    return int(ys[k]), int(xs[k])
