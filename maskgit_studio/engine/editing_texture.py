@@ -79,12 +79,12 @@ def transfer_detail(
     generated: np.ndarray,
     original: np.ndarray,
     fill: np.ndarray,
-    kept: np.ndarray,
+    examples: np.ndarray,
     cell: int,
     softness: int,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top up the fill's detail with the detail of the kept picture's best-matching patches.
+    """Top up the fill's detail with the detail of the picture's best-matching patches.
 
     Per fill patch the borrowed detail is weighted by how much the fill's own finest detail
     falls short of it in energy, and takes the place of as much of the own: an enlarged, smooth fill
@@ -95,15 +95,16 @@ def transfer_detail(
         generated: (H, W, 3) float the generated window at document resolution.
         original: (H, W, 3) the document's pixels under it.
         fill: (H, W) bool the pixels that take generated content.
-        kept: (H, W) bool the pixels whose original is real picture (kept cells): the examples.
+        examples: (H, W) bool pixels of real picture to borrow from: the kept cells (and with a
+            pixel mask the unpainted pixels of the regenerated ones).
         cell: document px per token cell (the patch side).
         softness: the working scale (the model's output is enlarged this many times).
         rng: draws among near-equal matches (seeded by the caller: same seed, same output).
 
     Returns:
         out: (H, W, 3) float32 ``generated`` with borrowed detail added inside ``fill``.
-        borrowed: (H, W) bool the fill pixels that got borrowed detail (none where the kept
-            picture has too few patches to borrow from).
+        borrowed: (H, W) bool the fill pixels that got borrowed detail (none where
+            ``examples`` has too few patches to borrow from).
     """
     g = np.asarray(generated, dtype=np.float32)
     o = np.asarray(original, dtype=np.float32)
@@ -125,12 +126,12 @@ def transfer_detail(
     if min(fill[crop].shape) < patch:
         return out, borrowed
     out[crop], borrowed[crop] = _transfer(
-        g[crop], o[crop], fill[crop], kept[crop], (step, side, patch, s), rng
+        g[crop], o[crop], fill[crop], examples[crop], (step, side, patch, s), rng
     )
     return out, borrowed
 
 
-def _transfer(g, o, fill, kept, geometry, rng):
+def _transfer(g, o, fill, examples, geometry, rng):
     """transfer_detail on a crop; ``geometry`` = (step, side, patch, scale)."""
     step, side, patch, s = geometry
     height, width = fill.shape
@@ -141,7 +142,7 @@ def _transfer(g, o, fill, kept, geometry, rng):
     # The finest band (3x3) decides how much the fill lacks: an enlarged decode has none there.
     fine_o, fine_g = detail_layer(o) @ LUMA, detail_layer(g) @ LUMA
 
-    feats_o, pos_o, ok_o = _patches(low_o, kept, step, side, max(side // 4, 1), True)
+    feats_o, pos_o, ok_o = _patches(low_o, examples, step, side, max(side // 4, 1), True)
     feats_o, pos_o = feats_o[ok_o], pos_o[ok_o]
     if len(pos_o) < MIN_CANDIDATES:
         return g.copy(), nothing
